@@ -1,0 +1,6 @@
+// dial/dial.hpp: the umbrella header; include this to get the whole public API.
+#pragma once
+
+#include "dial/error.hpp"  // IWYU pragma: export
+#include "dial/sys.hpp"    // IWYU pragma: export
+#include "dial/version.hpp"  // IWYU pragma: export

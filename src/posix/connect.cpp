@@ -1,0 +1,167 @@
+// src/posix/connect.cpp: connect and its completion on Linux, BSD and macOS, with the errno table.
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+#include <type_traits>
+
+#include "common/native.hpp"
+#include "dial/sys.hpp"
+
+static_assert(std::is_same_v<::socklen_t, dial::socklen_t>, "dial::socklen_t must be socklen_t");
+
+namespace dial {
+namespace {
+
+using detail::mapped;
+
+/// The specification's errno switch, name for name; one native code a line. Two additions,
+/// ENOBUFS and ENOMEM as SystemResources, are explained in docs/spec-differences.md.
+constexpr mapped<connect_error> map_connect_errno(int code) noexcept {
+  using enum connect_error;
+  switch (code) {
+    case EACCES: return {access_denied};
+    case EPERM: return {permission_denied};
+    case EADDRINUSE: return {address_in_use};
+    case EADDRNOTAVAIL: return {address_not_available};
+    case EAFNOSUPPORT: return {address_family_not_supported};
+    case EAGAIN: return {would_block};
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK: return {would_block};
+#endif
+    case EINPROGRESS: return {would_block};
+    case EALREADY: return {connection_pending};
+    case ECONNREFUSED: return {connection_refused};
+    case ECONNRESET: return {connection_reset_by_peer};
+    case EHOSTUNREACH: return {network_unreachable};
+    case ENETUNREACH: return {network_unreachable};
+    case ETIMEDOUT: return {connection_timed_out};
+    case ENOENT: return {file_not_found};  // AF_UNIX: the path does not exist
+    case ENOBUFS: return {system_resources};
+    case ENOMEM: return {system_resources};
+    // Programmer errors: the specification's `unreachable` lines. Each traps, never UB.
+    case EBADF: return {unexpected, "sock is not an open file descriptor"};
+    case EFAULT: return {unexpected, "the address lies outside the caller's address space"};
+    case EISCONN: return {unexpected, "the socket is already connected"};
+    case ENOTSOCK: return {unexpected, "the descriptor does not refer to a socket"};
+    case EPROTOTYPE: return {unexpected, "the socket type does not match the peer's protocol"};
+    case ECONNABORTED:  // Linux: the socket's earlier attempt failed and its error was consumed
+      return {unexpected, "reused a socket whose earlier connect failed; close it and open anew"};
+    default: return {unexpected};
+  }
+}
+
+constexpr const char* errno_name(int code) noexcept {
+  switch (code) {
+    case EBADF: return "EBADF";
+    case EFAULT: return "EFAULT";
+    case EISCONN: return "EISCONN";
+    case ENOTSOCK: return "ENOTSOCK";
+    case EPROTOTYPE: return "EPROTOTYPE";
+    case ECONNABORTED: return "ECONNABORTED";
+    default: return "errno";
+  }
+}
+
+// Programmer errors of a call on the descriptor itself (getsockopt, poll): trap, or keep the code.
+void trap_if_bad_descriptor(std::string_view call, int code) noexcept {
+  if (code == EBADF) detail::trap(call, code, "EBADF", "sock is not an open file descriptor");
+  if (code == ENOTSOCK)
+    detail::trap(call, code, "ENOTSOCK", "the descriptor does not refer to a socket");
+}
+
+// The socket's SO_SNDTIMEO in milliseconds, or -1 (wait forever) when it has none.
+int send_timeout_ms(socket_t s) noexcept {
+  timeval tv{};
+  ::socklen_t len = sizeof tv;
+  if (::getsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) != 0) return -1;
+  if (tv.tv_sec == 0 && tv.tv_usec == 0) return -1;
+  return static_cast<int>(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+}
+
+// After an interrupted connect whose retry reports "already in progress": wait for the same
+// attempt to finish, then read its outcome from SO_ERROR. The wait honours SO_SNDTIMEO the way
+// the kernel does; when it runs out, the attempt goes on and the answer is WouldBlock, as the
+// kernel itself gives EINPROGRESS when SO_SNDTIMEO expires.
+std::expected<void, connect_error> wait_for_interrupted(socket_t s) noexcept {
+  using clock = std::chrono::steady_clock;
+  const int budget = send_timeout_ms(s);
+  const auto deadline = clock::now() + std::chrono::milliseconds(budget < 0 ? 0 : budget);
+  for (;;) {
+    int wait_ms = -1;
+    if (budget >= 0) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
+      wait_ms = left < 0 ? 0 : static_cast<int>(left);
+    }
+    pollfd p{s, POLLOUT, 0};
+    const int rc = ::poll(&p, 1, wait_ms);
+    if (rc > 0) return getsockopt_error(s);
+    if (rc == 0) {
+      detail::record_native(EINPROGRESS);
+      return std::unexpected(connect_error::would_block);
+    }
+    const int e = errno;
+    if (e == EINTR) continue;
+    trap_if_bad_descriptor("poll", e);
+    detail::record_native(e);
+    return std::unexpected(e == ENOMEM ? connect_error::system_resources
+                                       : connect_error::unexpected);
+  }
+}
+
+// The out-of-line rest of connect: EINTR and the mapping. Kept away from the success path.
+[[gnu::cold, gnu::noinline]] std::expected<void, connect_error> connect_failed(
+    socket_t s, const sockaddr* a, socklen_t n, int code) noexcept {
+  bool interrupted = false;
+  for (;;) {
+    if (code == EINTR) {
+      // Linux resumes the same attempt when connect is called again (tests/unit/connect_test).
+      interrupted = true;
+      if (::connect(s, a, n) == 0) return {};
+      code = errno;
+      continue;
+    }
+    if (interrupted) {
+      // BSD and macOS (and Linux with SO_SNDTIMEO) answer the retry with "already in progress"
+      // or, when the attempt finished meanwhile, "already connected": neither is the caller's
+      // error. See docs/spec-differences.md.
+      if (code == EISCONN) return {};
+      if (code == EALREADY || code == EINPROGRESS) return wait_for_interrupted(s);
+    }
+    return std::unexpected(connect_error_from_native(code, "connect"));
+  }
+}
+
+}  // namespace
+
+connect_error connect_error_from_native(int code, std::string_view call) noexcept {
+  const auto m = map_connect_errno(code);
+  if (m.trap_reason != nullptr) detail::trap(call, code, errno_name(code), m.trap_reason);
+  detail::record_native(code);
+  if (m.error == connect_error::unexpected) detail::report_unexpected(call, code);
+  return m.error;
+}
+
+std::expected<void, connect_error> connect(socket_t sock, const sockaddr* addr,
+                                           socklen_t len) noexcept {
+  if (::connect(sock, addr, len) == 0) [[likely]]
+    return {};
+  return connect_failed(sock, addr, len, errno);
+}
+
+std::expected<void, connect_error> getsockopt_error(socket_t sock) noexcept {
+  int err = 0;
+  ::socklen_t len = sizeof err;
+  if (::getsockopt(sock, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+    const int e = errno;
+    trap_if_bad_descriptor("getsockopt(SO_ERROR)", e);
+    detail::record_native(e);
+    detail::report_unexpected("getsockopt(SO_ERROR)", e);
+    return std::unexpected(connect_error::unexpected);
+  }
+  if (err == 0) return {};
+  return std::unexpected(connect_error_from_native(err, "getsockopt(SO_ERROR)"));
+}
+
+}  // namespace dial

@@ -1,0 +1,228 @@
+// tests/support/support.cpp: real-kernel fixtures shared by dial's tests (Linux).
+#include "support.hpp"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+namespace dial::test {
+
+bool is_root() { return ::geteuid() == 0; }
+
+int count_open_fds() {
+  DIR* d = ::opendir("/proc/self/fd");
+  if (d == nullptr) return -1;
+  int n = 0;
+  while (dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  ::closedir(d);
+  return n - 1;  // the directory stream's own descriptor
+}
+
+fd& fd::operator=(fd&& o) noexcept {
+  if (this != &o) {
+    if (v >= 0) ::close(v);
+    v = o.v;
+    o.v = -1;
+  }
+  return *this;
+}
+
+fd::~fd() {
+  if (v >= 0) ::close(v);
+}
+
+std::uint16_t addr::port() const {
+  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(ss).sin_port);
+  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(ss).sin6_port);
+  return 0;
+}
+
+addr ip(const std::string& host, std::uint16_t port) {
+  addr a;
+  if (host.find(':') == std::string::npos) {
+    auto& s = reinterpret_cast<sockaddr_in&>(a.ss);
+    s.sin_family = AF_INET;
+    s.sin_port = htons(port);
+    if (::inet_pton(AF_INET, host.c_str(), &s.sin_addr) != 1) throw std::runtime_error(host);
+    a.len = sizeof s;
+  } else {
+    auto& s = reinterpret_cast<sockaddr_in6&>(a.ss);
+    s.sin6_family = AF_INET6;
+    s.sin6_port = htons(port);
+    if (::inet_pton(AF_INET6, host.c_str(), &s.sin6_addr) != 1) throw std::runtime_error(host);
+    a.len = sizeof s;
+  }
+  return a;
+}
+
+addr unix_path(const std::string& path) {
+  addr a;
+  auto& s = reinterpret_cast<sockaddr_un&>(a.ss);
+  s.sun_family = AF_UNIX;
+  if (path.size() >= sizeof s.sun_path) throw std::runtime_error("unix path too long: " + path);
+  std::memcpy(s.sun_path, path.data(), path.size());
+  a.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  return a;
+}
+
+fd make_socket(int family, int type, int flags) {
+  int s = ::socket(family, type | flags | SOCK_CLOEXEC, 0);
+  if (s < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  return fd(s);
+}
+
+namespace {
+
+addr bound_name(int s) {
+  addr a;
+  a.len = sizeof a.ss;
+  if (::getsockname(s, a.sa(), &a.len) != 0) throw std::runtime_error("getsockname");
+  return a;
+}
+
+listener bound_loopback(int family) {
+  listener l{make_socket(family, SOCK_STREAM), ip(family == AF_INET ? "127.0.0.1" : "::1", 0)};
+  if (::bind(l.sock.get(), l.where.sa(), l.where.len) != 0)
+    throw std::runtime_error(std::string("bind: ") + std::strerror(errno));
+  l.where = bound_name(l.sock.get());
+  return l;
+}
+
+}  // namespace
+
+listener tcp_listener(int family, int backlog) {
+  listener l = bound_loopback(family);
+  if (::listen(l.sock.get(), backlog) != 0) throw std::runtime_error("listen");
+  return l;
+}
+
+listener closed_tcp_port(int family) { return bound_loopback(family); }
+
+listener unix_listener(const std::string& path, int backlog, int type) {
+  ::unlink(path.c_str());
+  listener l{make_socket(AF_UNIX, type), unix_path(path)};
+  if (::bind(l.sock.get(), l.where.sa(), l.where.len) != 0)
+    throw std::runtime_error(std::string("bind ") + path + ": " + std::strerror(errno));
+  if (type != SOCK_DGRAM && ::listen(l.sock.get(), backlog) != 0)
+    throw std::runtime_error("listen");
+  return l;
+}
+
+full_listener full_tcp_listener(int family) {
+  // Backlog 0 admits one queued connection; the kernel drops later SYNs while it is queued.
+  full_listener f{tcp_listener(family, 0), make_socket(family, SOCK_STREAM)};
+  if (::connect(f.queued.get(), f.l.where.sa(), f.l.where.len) != 0)
+    throw std::runtime_error("filling connect");
+  return f;
+}
+
+full_listener full_unix_listener(const std::string& path) {
+  full_listener f{unix_listener(path, 0), make_socket(AF_UNIX, SOCK_STREAM)};
+  if (::connect(f.queued.get(), f.l.where.sa(), f.l.where.len) != 0)
+    throw std::runtime_error("filling connect");
+  return f;
+}
+
+std::string temp_dir() {
+  char tmpl[] = "/tmp/dial-test-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
+  ::chmod(tmpl, 0755);  // unprivileged test users must be able to search it
+  return tmpl;
+}
+
+int run_in_child(const std::function<int()>& body, std::chrono::milliseconds limit) {
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    int rc = 125;
+    try {
+      rc = body();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "child: %s\n", e.what());
+    }
+    std::fflush(nullptr);
+    ::_exit(rc);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  for (;;) {  // bounded by `limit`
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+bool inject_errno(long syscall_nr, int err, int first_arg) {
+  // Allow everything except `syscall_nr` with args[0] == first_arg, which returns -err.
+  sock_filter prog[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(syscall_nr), 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(first_arg), 0, 1),
+      BPF_STMT(BPF_RET | BPF_K,
+               SECCOMP_RET_ERRNO | (static_cast<std::uint32_t>(err) & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog fprog{static_cast<unsigned short>(sizeof prog / sizeof prog[0]), prog};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
+  return ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) == 0;
+}
+
+bool enter_new_netns() {
+  if (::unshare(CLONE_NEWNET) != 0) return false;
+  fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ifreq ifr{};
+  std::strcpy(ifr.ifr_name, "lo");
+  if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) != 0) return false;
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  return ::ioctl(s.get(), SIOCSIFFLAGS, &ifr) == 0;
+}
+
+int sh(const std::string& cmd) {
+  std::fflush(nullptr);
+  const int rc = std::system(cmd.c_str());
+  if (rc != 0) std::fprintf(stderr, "command failed (%d): %s\n", rc, cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+bool write_sysctl(const std::string& path, const std::string& value) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return false;
+  const bool ok = std::fputs(value.c_str(), f) >= 0;
+  return std::fclose(f) == 0 && ok;
+}
+
+}  // namespace dial::test

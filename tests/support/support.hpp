@@ -1,0 +1,116 @@
+// tests/support/support.hpp: real-kernel fixtures shared by dial's tests (Linux).
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "dial/dial.hpp"
+
+namespace dial::test {
+
+/// True when the tests run as root (network namespaces, cgroup hooks, setuid need it).
+bool is_root();
+
+/// The reason to put in GTEST_SKIP() when not root.
+inline constexpr const char* needs_root =
+    "needs root (network namespace / cgroup / setuid); CI runs as root and must not skip this";
+
+/// The number of open descriptors of this process (entries of /proc/self/fd).
+int count_open_fds();
+
+/// An owned descriptor for tests: closes on destruction.
+struct fd {
+  int v = -1;
+  fd() = default;
+  explicit fd(int x) : v(x) {}
+  fd(fd&& o) noexcept : v(o.v) { o.v = -1; }
+  fd& operator=(fd&& o) noexcept;
+  fd(const fd&) = delete;
+  fd& operator=(const fd&) = delete;
+  ~fd();
+  int get() const { return v; }
+  int release() {
+    int x = v;
+    v = -1;
+    return x;
+  }
+};
+
+/// A socket address with its exact length.
+struct addr {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&ss); }
+  sockaddr* sa() { return reinterpret_cast<sockaddr*>(&ss); }
+  int family() const { return ss.ss_family; }
+  std::uint16_t port() const;
+};
+
+/// Numeric IPv4/IPv6 address and port ("127.0.0.1", "::1", "192.0.2.1").
+addr ip(const std::string& host, std::uint16_t port);
+/// A Unix path address.
+addr unix_path(const std::string& path);
+
+/// A new socket (close-on-exec) or a test failure; `flags` may carry SOCK_NONBLOCK.
+fd make_socket(int family, int type, int flags = 0);
+
+/// A TCP listener on loopback (127.0.0.1 or ::1) with an ephemeral port.
+struct listener {
+  fd sock;
+  addr where;
+};
+listener tcp_listener(int family, int backlog = 128);
+
+/// A loopback port nobody listens on: a bound socket that never listens keeps the port reserved
+/// and answers SYNs with RST. Keep the returned object alive while using the address.
+listener closed_tcp_port(int family);
+
+/// A Unix stream listener at `path` (unlinked first).
+listener unix_listener(const std::string& path, int backlog = 16, int type = SOCK_STREAM);
+
+/// A listener whose accept queue is full: SYNs (TCP) or connects (Unix) are not answered until
+/// the queued connection is accepted. `queued` keeps the connection that fills the queue.
+struct full_listener {
+  listener l;
+  fd queued;
+};
+full_listener full_tcp_listener(int family);
+full_listener full_unix_listener(const std::string& path);
+
+/// A fresh temporary directory (removed by the caller if it cares).
+std::string temp_dir();
+
+/// Runs `body` in a forked child and returns its exit status (0..255), or 128+signal when it was
+/// killed, or -1 when it did not finish within `limit` (it is then killed). The child's
+/// stdout/stderr go to the test's. Use for anything that changes the process for good: network
+/// namespaces, seccomp filters, setuid.
+int run_in_child(const std::function<int()>& body,
+                 std::chrono::milliseconds limit = std::chrono::seconds(30));
+
+/// In the calling process (a child), make every later `syscall_nr` return -1 with errno `err`
+/// through a seccomp filter, only for calls whose first argument is `first_arg` (a descriptor).
+/// Irreversible: call it only from run_in_child. Returns false if the kernel refused.
+bool inject_errno(long syscall_nr, int err, int first_arg);
+
+/// In the calling process (a child): move into a new network namespace with `lo` up. Needs root.
+bool enter_new_netns();
+
+/// Runs a shell command; returns its exit status. Used for `ip` inside a private namespace.
+int sh(const std::string& cmd);
+
+/// Writes `value` to a /proc/sys file (inside the current network namespace for net.*).
+bool write_sysctl(const std::string& path, const std::string& value);
+
+/// Encodes a dial result as a child exit status: 0 for success, the error id otherwise.
+template <class E>
+int exit_code(const std::expected<void, E>& r) {
+  return r ? 0 : static_cast<int>(r.error());
+}
+
+}  // namespace dial::test
