@@ -33,6 +33,8 @@ int connect_with_injected(int code) {
   });
 }
 
+void PrintTo(const table_line& l, std::ostream* os) { *os << l.code_name; }
+
 std::string line_name(const ::testing::TestParamInfo<table_line>& p) { return p.param.code_name; }
 
 class ConnectTable : public ::testing::TestWithParam<table_line> {};

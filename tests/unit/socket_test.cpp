@@ -94,6 +94,8 @@ struct socket_line {
   socket_error want;
 };
 
+void PrintTo(const socket_line& l, std::ostream* os) { *os << l.code_name; }
+
 std::string line_name(const ::testing::TestParamInfo<socket_line>& p) { return p.param.code_name; }
 
 class SocketTable : public ::testing::TestWithParam<socket_line> {};

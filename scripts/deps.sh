@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# scripts/deps.sh: installs every Debian 12 package dial needs to build, test and benchmark.
+set -euo pipefail
+packages=(
+  g++ cmake ninja-build pkg-config git        # toolchain
+  libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
+  libfmt-dev libcli11-dev                      # the dial CLI
+  iproute2 valgrind clang-format               # namespace fixtures, instruction counts, style
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
