@@ -1,4 +1,5 @@
-// dial/error.hpp: the one list of error names, closed per-call sets, std::error_code interop, traps.
+// dial/error.hpp: the one list of error names, closed per-call sets, std::error_code interop,
+// traps.
 #pragma once
 
 #include <cstdint>
@@ -12,37 +13,53 @@ namespace dial {
 /// success), enumerator, the specification's spelling, the portable std::errc it is equivalent to
 /// (`none` where no errc fits), and a one-line meaning. Each call's set is a subset of this list.
 /// What each name means for the caller and which native codes produce it: docs/errors.md.
-#define DIAL_ERROR_LIST(X)                                                                       \
-  X(1, access_denied, AccessDenied, permission_denied, "access denied")                         \
-  X(2, permission_denied, PermissionDenied, operation_not_permitted,                            \
-    "operation not permitted (firewall or security policy)")                                    \
-  X(3, address_in_use, AddressInUse, address_in_use, "local address already in use")            \
-  X(4, address_not_available, AddressNotAvailable, address_not_available,                       \
-    "address not available (no free local port, or not a local address)")                       \
-  X(5, address_family_not_supported, AddressFamilyNotSupported, address_family_not_supported,   \
-    "address family not supported")                                                             \
-  X(6, would_block, WouldBlock, operation_would_block, "operation would block")                 \
-  X(7, connection_pending, ConnectionPending, connection_already_in_progress,                   \
-    "a connection attempt is already in progress")                                              \
-  X(8, connection_refused, ConnectionRefused, connection_refused, "connection refused")         \
-  X(9, connection_reset_by_peer, ConnectionResetByPeer, connection_reset,                       \
-    "connection reset by peer")                                                                 \
-  X(10, connection_timed_out, ConnectionTimedOut, timed_out, "connection timed out")            \
-  X(11, network_unreachable, NetworkUnreachable, network_unreachable,                           \
-    "network or host unreachable")                                                              \
-  X(12, file_not_found, FileNotFound, no_such_file_or_directory, "socket path does not exist")  \
-  X(13, system_resources, SystemResources, no_buffer_space, "insufficient kernel resources")     \
-  X(14, unexpected, Unexpected, none, "unexpected operating-system error")                      \
-  X(15, protocol_family_not_available, ProtocolFamilyNotAvailable, invalid_argument,            \
-    "unknown protocol or protocol family not available")                                        \
-  X(16, process_fd_quota_exceeded, ProcessFdQuotaExceeded, too_many_files_open,                 \
-    "per-process descriptor limit reached")                                                     \
-  X(17, system_fd_quota_exceeded, SystemFdQuotaExceeded, too_many_files_open_in_system,         \
-    "system-wide descriptor limit reached")                                                     \
-  X(18, protocol_not_supported, ProtocolNotSupported, protocol_not_supported,                   \
-    "protocol not supported")                                                                   \
-  X(19, socket_type_not_supported, SocketTypeNotSupported, wrong_protocol_type,                 \
-    "socket type not supported by the protocol")
+#define DIAL_ERROR_LIST(X)                                                                        \
+  X(1, access_denied, AccessDenied, permission_denied, "access denied")                           \
+  X(2, permission_denied, PermissionDenied, operation_not_permitted,                              \
+    "operation not permitted (firewall or security policy)")                                      \
+  X(3, address_in_use, AddressInUse, address_in_use, "local address already in use")              \
+  X(4, address_not_available, AddressNotAvailable, address_not_available,                         \
+    "address not available (no free local port, or not a local address)")                         \
+  X(5, address_family_not_supported, AddressFamilyNotSupported, address_family_not_supported,     \
+    "address family not supported")                                                               \
+  X(6, would_block, WouldBlock, operation_would_block, "operation would block")                   \
+  X(7, connection_pending, ConnectionPending, connection_already_in_progress,                     \
+    "a connection attempt is already in progress")                                                \
+  X(8, connection_refused, ConnectionRefused, connection_refused, "connection refused")           \
+  X(9, connection_reset_by_peer, ConnectionResetByPeer, connection_reset,                         \
+    "connection reset by peer")                                                                   \
+  X(10, connection_timed_out, ConnectionTimedOut, timed_out, "connection timed out")              \
+  X(11, network_unreachable, NetworkUnreachable, network_unreachable,                             \
+    "network or host unreachable")                                                                \
+  X(12, file_not_found, FileNotFound, no_such_file_or_directory, "socket path does not exist")    \
+  X(13, system_resources, SystemResources, no_buffer_space, "insufficient kernel resources")      \
+  X(14, unexpected, Unexpected, none, "unexpected operating-system error")                        \
+  X(15, protocol_family_not_available, ProtocolFamilyNotAvailable, invalid_argument,              \
+    "unknown protocol or protocol family not available")                                          \
+  X(16, process_fd_quota_exceeded, ProcessFdQuotaExceeded, too_many_files_open,                   \
+    "per-process descriptor limit reached")                                                       \
+  X(17, system_fd_quota_exceeded, SystemFdQuotaExceeded, too_many_files_open_in_system,           \
+    "system-wide descriptor limit reached")                                                       \
+  X(18, protocol_not_supported, ProtocolNotSupported, protocol_not_supported,                     \
+    "protocol not supported")                                                                     \
+  X(19, socket_type_not_supported, SocketTypeNotSupported, wrong_protocol_type,                   \
+    "socket type not supported by the protocol")                                                  \
+  /* ids 20-59: the sibling socket calls' names */                                                \
+  /* ids 60-79: address parsing (dial::address_parse_error); none is an OS error */               \
+  X(60, empty_input, EmptyInput, invalid_argument, "empty address")                               \
+  X(61, invalid_ipv4, InvalidIpv4, invalid_argument, "malformed IPv4 address")                    \
+  X(62, invalid_ipv6, InvalidIpv6, invalid_argument, "malformed IPv6 address")                    \
+  X(63, unterminated_bracket, UnterminatedBracket, invalid_argument,                              \
+    "IPv6 address without its closing ']'")                                                       \
+  X(64, missing_port, MissingPort, invalid_argument, "no ':port' after the host")                 \
+  X(65, invalid_port, InvalidPort, invalid_argument, "the port is not a decimal number")          \
+  X(66, port_out_of_range, PortOutOfRange, result_out_of_range, "the port is above 65535")        \
+  X(67, invalid_scope, InvalidScope, invalid_argument, "malformed IPv6 scope ('%zone')")          \
+  X(68, unknown_interface, UnknownInterface, no_such_device, "no network interface of that name") \
+  X(69, empty_path, EmptyPath, invalid_argument, "empty Unix socket path")                        \
+  X(70, path_too_long, PathTooLong, filename_too_long, "Unix socket path too long")               \
+  X(71, unknown_form, UnknownForm, invalid_argument,                                              \
+    "not a numeric IP:port, [IPv6]:port, unix:/path or unix:@name")
 
 /// The global identity of an error name: the value every set's enumerator carries.
 enum class error_id : std::uint8_t {
@@ -82,7 +99,9 @@ struct error_set_traits;
 
 /// A closed per-call error set: an enum whose every enumerator is an error_id of the same value.
 template <class E>
-concept error_set = std::is_enum_v<E> && requires { error_set_traits<E>::members; };
+concept error_set = std::is_enum_v<E> && requires {
+  error_set_traits<E>::members;
+};
 
 /// The error_id of a set's enumerator (the same value, so this is free).
 template <error_set E>
@@ -116,10 +135,8 @@ inline constexpr bool is_subset_v = [] {
 /// Widens an error of a smaller set into a larger one. The compiler checks, from the one list of
 /// names, that the widening is total; no hand-written table is involved.
 template <error_set To, error_set From>
-  requires is_subset_v<To, From>
-[[nodiscard]] constexpr To widen(From e) noexcept {
-  return static_cast<To>(e);
-}
+requires is_subset_v<To, From>
+[[nodiscard]] constexpr To widen(From e) noexcept { return static_cast<To>(e); }
 
 /// The one error category of dial: every set's values are error_ids, so one category serves all.
 /// Its conditions are equivalent to the portable std::errc values (ConnectionRefused ==
@@ -167,12 +184,12 @@ namespace detail {
 
 /// Declares a closed error set `set` (inside namespace dial) whose names are given by the
 /// X-macro LIST. Every enumerator has the value of its error_id.
-#define DIAL_DECLARE_ERROR_SET(set, LIST)                                                     \
-  enum class set : std::uint8_t { LIST(DIAL_DETAIL_SET_MEMBER) };                             \
-  template <>                                                                                 \
-  struct error_set_traits<set> {                                                              \
-    static constexpr std::string_view set_name = #set;                                        \
-    static constexpr error_id members[] = {LIST(DIAL_DETAIL_SET_ID)};                         \
+#define DIAL_DECLARE_ERROR_SET(set, LIST)                             \
+  enum class set : std::uint8_t { LIST(DIAL_DETAIL_SET_MEMBER) };     \
+  template <>                                                         \
+  struct error_set_traits<set> {                                      \
+    static constexpr std::string_view set_name = #set;                \
+    static constexpr error_id members[] = {LIST(DIAL_DETAIL_SET_ID)}; \
   }
 
 /// Registers a set with std::error_code (at global scope).
