@@ -1,1 +1,138 @@
-int main() { return 0; }
+// tools/dial/main.cpp: the `dial` command line: `dial demo` and `dial ENDPOINT...`.
+#include <cstddef>
+#include <expected>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "demo.hpp"
+#include "dial/version.hpp"
+#include "endpoint.hpp"
+#include "probe.hpp"
+
+namespace {
+
+/// Exit statuses, as --help states them.
+constexpr int exit_ok = 0;
+constexpr int exit_usage = 2;
+
+constexpr std::string_view help_text = R"(Usage: dial ENDPOINT...
+       dial demo
+       dial -h | --help | --version
+
+Connect to each ENDPOINT in turn and print what happened, one line per endpoint:
+the outcome (Connected, or the error's name from dial's closed set, such as
+ConnectionRefused or FileNotFound), the raw OS code behind it (errno name and
+number) and how long the connect call took.
+
+Endpoints are numeric; host names are not resolved yet:
+  a.b.c.d:port            IPv4, as in 127.0.0.1:8080
+  [v6addr]:port           IPv6, as in [::1]:22
+  [v6addr%scope]:port     link-local IPv6; scope is an interface name or index
+  unix:/path              Unix stream socket (a relative path works too)
+  unix:@name              Linux abstract Unix socket
+Each connect is blocking and has no time limit of its own yet: an endpoint whose
+packets are dropped can take the kernel's full SYN timeout (about 2 minutes).
+
+Commands:
+  demo        set up loopback and Unix-socket fixtures inside this process (a
+              listener, a closed port, a missing and a stale socket path, a full
+              backlog, a non-blocking connect, a peer reset, ...), connect to
+              each, print one line per fixture and remove them all again
+
+Options:
+  -h, --help  show this help and exit
+  --version   show dial's version and exit
+  --          end of options: every later argument is an endpoint
+
+Exit status:
+  0  every endpoint connected; for `dial demo`: the demonstration ran
+  1  at least one endpoint did not connect; for `dial demo`: it could not set
+     up its directory or clean up after itself
+  2  usage error: an unknown option, a malformed endpoint, no endpoint at all
+)";
+
+int usage_error(std::string_view message) {
+  fmt::print(stderr, "dial: {}\nTry 'dial --help' for more information.\n", message);
+  return exit_usage;
+}
+
+// What the command line asks for. Hand-parsed rather than with CLI11: CLI11 2.1 unpacks an
+// argument written "[a,b]" into a list, which is exactly the shape of an IPv6 endpoint
+// ("[::1]" reached us as "::1"), and the whole grammar is a handful of words.
+struct command {
+  enum { probe, demo, help, version } what = probe;
+  std::vector<std::string_view> endpoints;
+};
+
+std::expected<command, std::string> parse_command_line(std::span<char* const> args) {
+  command c;
+  bool options_done = false;  // after "--", everything is an endpoint
+  bool want_demo = false;
+  for (const std::string_view a : args) {
+    if (!options_done && a.size() > 1 && a.front() == '-') {
+      if (a == "--") {
+        options_done = true;
+      } else if (a == "-h" || a == "--help") {
+        return command{command::help, {}};
+      } else if (a == "--version") {
+        return command{command::version, {}};
+      } else {
+        return std::unexpected(fmt::format("unknown option '{}'", a));
+      }
+    } else if (!options_done && a == "demo") {
+      if (want_demo) return std::unexpected("'demo' is given twice");
+      want_demo = true;
+    } else {
+      c.endpoints.push_back(a);
+    }
+  }
+  if (want_demo) {
+    if (!c.endpoints.empty()) return std::unexpected("'dial demo' takes no endpoints");
+    c.what = command::demo;
+  } else if (c.endpoints.empty()) {
+    return std::unexpected("no endpoint given");
+  }
+  return c;
+}
+
+int run_probe(std::span<const std::string_view> args) {
+  std::vector<dial::cli::endpoint> endpoints;
+  bool bad = false;
+  for (const auto a : args) {
+    auto e = dial::cli::parse_endpoint(a);
+    if (e) {
+      endpoints.push_back(std::move(*e));
+    } else {
+      fmt::print(stderr, "dial: bad endpoint '{}': {}\n", a, e.error());
+      bad = true;
+    }
+  }
+  // Nothing is probed unless every endpoint is well-formed.
+  if (bad) return usage_error(fmt::format("endpoints are {}", dial::cli::endpoint_forms));
+  return dial::cli::probe(endpoints);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::span<char* const> all(argv, static_cast<std::size_t>(argc));
+  const auto c = parse_command_line(all.subspan(all.empty() ? 0 : 1));  // argv[0] is not ours
+  if (!c) return usage_error(c.error());
+  switch (c->what) {
+    case command::help:
+      fmt::print("{}", help_text);
+      return exit_ok;
+    case command::version:
+      fmt::print("dial {}\n", dial::version);
+      return exit_ok;
+    case command::demo:
+      return dial::cli::demo();
+    case command::probe:
+      return run_probe(c->endpoints);
+  }
+  return exit_usage;
+}

@@ -1,0 +1,57 @@
+// tools/dial/report.hpp: one timed connect and the aligned table its outcome is printed in.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "dial/sys.hpp"
+
+namespace dial::cli {
+
+/// What one attempt came to: "Connected" or the specification's name of the error, the raw OS
+/// code behind it, and how long the call took.
+struct outcome {
+  bool connected = false;
+  std::string_view name;  ///< "Connected", or dial::name of the error
+  int native = 0;         ///< errno behind the error (dial::last_native_error); 0 on success
+  std::optional<std::chrono::nanoseconds> elapsed;  ///< of the connect call; none if not made
+};
+
+/// Runs dial::connect once and times it.
+[[nodiscard]] outcome timed_connect(socket_t s, const sockaddr* addr, socklen_t len) noexcept;
+
+/// The outcome of a socket() that failed, so no connect was made.
+[[nodiscard]] outcome socket_failed(socket_error e) noexcept;
+
+/// "ECONNREFUSED (111)"; "-" for 0.
+[[nodiscard]] std::string code_text(int native);
+
+/// "52 µs", "1.25 ms", "2.003 s"; "-" for none.
+[[nodiscard]] std::string time_text(std::optional<std::chrono::nanoseconds> t);
+
+/// One line of output: the target as the user reads it, its outcome, an optional note.
+struct row {
+  std::string target;
+  outcome result;
+  std::string note;  ///< the demo says what each fixture is; probes leave it empty
+};
+
+/// Prints rows under a header, columns aligned: TARGET OUTCOME CODE TIME [NOTE]. The widths are
+/// fixed up front so that rows can be printed (and flushed) as soon as each attempt ends.
+class table {
+ public:
+  /// `targets` sizes the first column; `with_note` adds the NOTE column.
+  table(std::span<const std::string> targets, bool with_note);
+  void header() const;
+  void print(const row& r) const;
+
+ private:
+  std::size_t target_width_;
+  std::size_t outcome_width_;
+  bool with_note_;
+};
+
+}  // namespace dial::cli
