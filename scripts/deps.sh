@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config git        # toolchain
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
-  libfmt-dev libcli11-dev                      # the dial CLI
+  libfmt-dev                                   # the dial CLI
   iproute2 valgrind clang-format               # namespace fixtures, instruction counts, style
 )
 missing=()
