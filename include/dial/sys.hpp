@@ -17,8 +17,8 @@ using socket_t = std::uintptr_t;  ///< Winsock's SOCKET
 using socklen_t = int;            ///< Winsock's int address length
 inline constexpr socket_t invalid_socket = ~socket_t{0};
 #else
-using socket_t = int;               ///< a POSIX file descriptor
-using socklen_t = std::uint32_t;    ///< the kernel's socklen_t (checked in src/posix)
+using socket_t = int;             ///< a POSIX file descriptor
+using socklen_t = std::uint32_t;  ///< the kernel's socklen_t (checked in src/posix)
 inline constexpr socket_t invalid_socket = -1;
 #endif
 
@@ -44,11 +44,12 @@ inline constexpr socket_t invalid_socket = -1;
 ///   FileNotFound               ENOENT: the Unix socket path does not exist.
 ///   SystemResources            WSAENOBUFS; on POSIX ENOBUFS, ENOMEM (docs/spec-differences.md).
 ///   Unexpected                 anything else; last_native_error() keeps the code.
-#define DIAL_CONNECT_ERRORS(X)                                                                  \
-  X(access_denied) X(permission_denied) X(address_in_use) X(address_not_available)              \
-  X(address_family_not_supported) X(would_block) X(connection_pending) X(connection_refused)    \
-  X(connection_reset_by_peer) X(connection_timed_out) X(network_unreachable) X(file_not_found)  \
-  X(system_resources) X(unexpected)
+#define DIAL_CONNECT_ERRORS(X)                                                                    \
+  X(access_denied)                                                                                \
+  X(permission_denied) X(address_in_use) X(address_not_available) X(address_family_not_supported) \
+      X(would_block) X(connection_pending) X(connection_refused) X(connection_reset_by_peer)      \
+          X(connection_timed_out) X(network_unreachable) X(file_not_found) X(system_resources)    \
+              X(unexpected)
 DIAL_DECLARE_ERROR_SET(connect_error, DIAL_CONNECT_ERRORS);
 
 /// Initiates a connection on a socket: the specification's prototype. If the socket is
@@ -57,8 +58,8 @@ DIAL_DECLARE_ERROR_SET(connect_error, DIAL_CONNECT_ERRORS);
 /// attempt is resumed (Linux) or waited for and its SO_ERROR read (BSD, macOS, and Linux sockets
 /// with SO_SNDTIMEO); see docs/spec-differences.md. Programmer errors (EBADF, ENOTSOCK, EISCONN,
 /// EFAULT, EPROTOTYPE, ECONNABORTED) trap. The success path is the system call and one compare.
-[[nodiscard]] std::expected<void, connect_error> connect(socket_t sock, const sockaddr* addr,
-                                                         socklen_t len) noexcept;
+[[nodiscard]] inline std::expected<void, connect_error> connect(socket_t sock, const sockaddr* addr,
+                                                                socklen_t len) noexcept;
 
 /// Completes a non-blocking connect: reads and clears SO_ERROR and maps it through the same
 /// table as connect. Call it once the socket has polled writable (or with an error); success means
@@ -87,15 +88,16 @@ DIAL_DECLARE_ERROR_SET(connect_error, DIAL_CONNECT_ERRORS);
 ///   SocketTypeNotSupported      EPROTOTYPE, ESOCKTNOSUPPORT: the type is not supported.
 ///   Unexpected                  anything else.
 #define DIAL_SOCKET_ERRORS(X)                                                                   \
-  X(access_denied) X(address_family_not_supported) X(protocol_family_not_available)            \
-  X(process_fd_quota_exceeded) X(system_fd_quota_exceeded) X(system_resources)                  \
-  X(protocol_not_supported) X(socket_type_not_supported) X(unexpected)
+  X(access_denied)                                                                              \
+  X(address_family_not_supported) X(protocol_family_not_available) X(process_fd_quota_exceeded) \
+      X(system_fd_quota_exceeded) X(system_resources) X(protocol_not_supported)                 \
+          X(socket_type_not_supported) X(unexpected)
 DIAL_DECLARE_ERROR_SET(socket_error, DIAL_SOCKET_ERRORS);
 
 /// Creates a socket, close-on-exec (not inheritable on Windows) whatever `type` says. `type` may
 /// also carry SOCK_NONBLOCK. The returned descriptor is the caller's to close with dial::close.
-[[nodiscard]] std::expected<socket_t, socket_error> socket(int domain, int type,
-                                                           int protocol) noexcept;
+[[nodiscard]] inline std::expected<socket_t, socket_error> socket(int domain, int type,
+                                                                  int protocol) noexcept;
 
 /// The mapping socket uses, exposed like connect_error_from_native.
 [[nodiscard]] socket_error socket_error_from_native(int code) noexcept;
@@ -105,7 +107,42 @@ DIAL_DECLARE_ERROR_SET(socket_error, DIAL_SOCKET_ERRORS);
 /// Closes a socket. It cannot fail in a way the caller can act on: EINTR and EIO are ignored (the
 /// descriptor is released all the same on Linux; retrying could close an unrelated descriptor
 /// opened meanwhile), and EBADF traps, since it means a double close or a bad handle.
-void close(socket_t sock) noexcept;
+inline void close(socket_t sock) noexcept;
+
+// ---- the success paths, inline -----------------------------------------------------------------
+//
+// Each call is split so that its success path costs the system call and one compare in the
+// caller: `*_native` (src/<os>/) is the bare system call, deliberately not noexcept so that it
+// compiles to a tail jump; `*_failed` is the cold, out-of-line rest (EINTR, the mapping, traps),
+// which reads the native error code first thing. See docs/benchmarks.md for the counts.
+namespace detail {
+int connect_native(socket_t sock, const sockaddr* addr, socklen_t len);
+[[gnu::cold]] std::expected<void, connect_error> connect_failed(socket_t sock, const sockaddr* addr,
+                                                                socklen_t len) noexcept;
+socket_t socket_native(int domain, int type, int protocol);
+[[gnu::cold]] socket_error socket_failed() noexcept;
+int close_native(socket_t sock);
+[[gnu::cold]] void close_failed() noexcept;
+}  // namespace detail
+
+inline std::expected<void, connect_error> connect(socket_t sock, const sockaddr* addr,
+                                                  socklen_t len) noexcept {
+  if (detail::connect_native(sock, addr, len) == 0) [[likely]]
+    return {};
+  return detail::connect_failed(sock, addr, len);
+}
+
+inline std::expected<socket_t, socket_error> socket(int domain, int type, int protocol) noexcept {
+  const socket_t s = detail::socket_native(domain, type, protocol);
+  if (s != invalid_socket) [[likely]]
+    return s;
+  return std::unexpected(detail::socket_failed());
+}
+
+inline void close(socket_t sock) noexcept {
+  if (detail::close_native(sock) != 0) [[unlikely]]
+    detail::close_failed();
+}
 
 }  // namespace dial
 

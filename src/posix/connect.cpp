@@ -21,46 +21,76 @@ using detail::mapped;
 constexpr mapped<connect_error> map_connect_errno(int code) noexcept {
   using enum connect_error;
   switch (code) {
-    case EACCES: return {access_denied};
-    case EPERM: return {permission_denied};
-    case EADDRINUSE: return {address_in_use};
-    case EADDRNOTAVAIL: return {address_not_available};
-    case EAFNOSUPPORT: return {address_family_not_supported};
-    case EAGAIN: return {would_block};
+    case EACCES:
+      return {access_denied};
+    case EPERM:
+      return {permission_denied};
+    case EADDRINUSE:
+      return {address_in_use};
+    case EADDRNOTAVAIL:
+      return {address_not_available};
+    case EAFNOSUPPORT:
+      return {address_family_not_supported};
+    case EAGAIN:
+      return {would_block};
 #if EWOULDBLOCK != EAGAIN
-    case EWOULDBLOCK: return {would_block};
+    case EWOULDBLOCK:
+      return {would_block};
 #endif
-    case EINPROGRESS: return {would_block};
-    case EALREADY: return {connection_pending};
-    case ECONNREFUSED: return {connection_refused};
-    case ECONNRESET: return {connection_reset_by_peer};
-    case EHOSTUNREACH: return {network_unreachable};
-    case ENETUNREACH: return {network_unreachable};
-    case ETIMEDOUT: return {connection_timed_out};
-    case ENOENT: return {file_not_found};  // AF_UNIX: the path does not exist
-    case ENOBUFS: return {system_resources};
-    case ENOMEM: return {system_resources};
+    case EINPROGRESS:
+      return {would_block};
+    case EALREADY:
+      return {connection_pending};
+    case ECONNREFUSED:
+      return {connection_refused};
+    case ECONNRESET:
+      return {connection_reset_by_peer};
+    case EHOSTUNREACH:
+      return {network_unreachable};
+    case ENETUNREACH:
+      return {network_unreachable};
+    case ETIMEDOUT:
+      return {connection_timed_out};
+    case ENOENT:
+      return {file_not_found};  // AF_UNIX: the path does not exist
+    case ENOBUFS:
+      return {system_resources};
+    case ENOMEM:
+      return {system_resources};
     // Programmer errors: the specification's `unreachable` lines. Each traps, never UB.
-    case EBADF: return {unexpected, "sock is not an open file descriptor"};
-    case EFAULT: return {unexpected, "the address lies outside the caller's address space"};
-    case EISCONN: return {unexpected, "the socket is already connected"};
-    case ENOTSOCK: return {unexpected, "the descriptor does not refer to a socket"};
-    case EPROTOTYPE: return {unexpected, "the socket type does not match the peer's protocol"};
+    case EBADF:
+      return {unexpected, "sock is not an open file descriptor"};
+    case EFAULT:
+      return {unexpected, "the address lies outside the caller's address space"};
+    case EISCONN:
+      return {unexpected, "the socket is already connected"};
+    case ENOTSOCK:
+      return {unexpected, "the descriptor does not refer to a socket"};
+    case EPROTOTYPE:
+      return {unexpected, "the socket type does not match the peer's protocol"};
     case ECONNABORTED:  // Linux: the socket's earlier attempt failed and its error was consumed
       return {unexpected, "reused a socket whose earlier connect failed; close it and open anew"};
-    default: return {unexpected};
+    default:
+      return {unexpected};
   }
 }
 
 constexpr const char* errno_name(int code) noexcept {
   switch (code) {
-    case EBADF: return "EBADF";
-    case EFAULT: return "EFAULT";
-    case EISCONN: return "EISCONN";
-    case ENOTSOCK: return "ENOTSOCK";
-    case EPROTOTYPE: return "EPROTOTYPE";
-    case ECONNABORTED: return "ECONNABORTED";
-    default: return "errno";
+    case EBADF:
+      return "EBADF";
+    case EFAULT:
+      return "EFAULT";
+    case EISCONN:
+      return "EISCONN";
+    case ENOTSOCK:
+      return "ENOTSOCK";
+    case EPROTOTYPE:
+      return "EPROTOTYPE";
+    case ECONNABORTED:
+      return "ECONNABORTED";
+    default:
+      return "errno";
   }
 }
 
@@ -110,9 +140,17 @@ std::expected<void, connect_error> wait_for_interrupted(socket_t s) noexcept {
   }
 }
 
-// The out-of-line rest of connect: EINTR and the mapping. Kept away from the success path.
-[[gnu::cold, gnu::noinline]] std::expected<void, connect_error> connect_failed(
-    socket_t s, const sockaddr* a, socklen_t n, int code) noexcept {
+}  // namespace
+
+namespace detail {
+
+// The bare system call: the test suite's seccomp filters act here.
+int connect_native(socket_t s, const sockaddr* a, socklen_t n) { return ::connect(s, a, n); }
+
+// The out-of-line rest of connect: EINTR and the mapping. errno is read before anything else.
+std::expected<void, connect_error> connect_failed(socket_t s, const sockaddr* a,
+                                                  socklen_t n) noexcept {
+  int code = errno;
   bool interrupted = false;
   for (;;) {
     if (code == EINTR) {
@@ -133,7 +171,7 @@ std::expected<void, connect_error> wait_for_interrupted(socket_t s) noexcept {
   }
 }
 
-}  // namespace
+}  // namespace detail
 
 connect_error connect_error_from_native(int code, std::string_view call) noexcept {
   const auto m = map_connect_errno(code);
@@ -141,13 +179,6 @@ connect_error connect_error_from_native(int code, std::string_view call) noexcep
   detail::record_native(code);
   if (m.error == connect_error::unexpected) detail::report_unexpected(call, code);
   return m.error;
-}
-
-std::expected<void, connect_error> connect(socket_t sock, const sockaddr* addr,
-                                           socklen_t len) noexcept {
-  if (::connect(sock, addr, len) == 0) [[likely]]
-    return {};
-  return connect_failed(sock, addr, len, errno);
 }
 
 std::expected<void, connect_error> getsockopt_error(socket_t sock) noexcept {

@@ -77,12 +77,15 @@ addr ip(const std::string& host, std::uint16_t port) {
 }
 
 addr unix_path(const std::string& path) {
+  // "@name" is a Linux abstract name: a leading NUL, and the length counts only the name.
   addr a;
   auto& s = reinterpret_cast<sockaddr_un&>(a.ss);
   s.sun_family = AF_UNIX;
   if (path.size() >= sizeof s.sun_path) throw std::runtime_error("unix path too long: " + path);
   std::memcpy(s.sun_path, path.data(), path.size());
-  a.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  const bool abstract = !path.empty() && path[0] == '@';
+  if (abstract) s.sun_path[0] = '\0';
+  a.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
   return a;
 }
 
@@ -120,7 +123,7 @@ listener tcp_listener(int family, int backlog) {
 listener closed_tcp_port(int family) { return bound_loopback(family); }
 
 listener unix_listener(const std::string& path, int backlog, int type) {
-  ::unlink(path.c_str());
+  if (path.empty() || path[0] != '@') ::unlink(path.c_str());
   listener l{make_socket(AF_UNIX, type), unix_path(path)};
   if (::bind(l.sock.get(), l.where.sa(), l.where.len) != 0)
     throw std::runtime_error(std::string("bind ") + path + ": " + std::strerror(errno));

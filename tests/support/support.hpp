@@ -54,7 +54,7 @@ struct addr {
 
 /// Numeric IPv4/IPv6 address and port ("127.0.0.1", "::1", "192.0.2.1").
 addr ip(const std::string& host, std::uint16_t port);
-/// A Unix path address.
+/// A Unix path address; "@name" gives a Linux abstract name.
 addr unix_path(const std::string& path);
 
 /// A new socket (close-on-exec) or a test failure; `flags` may carry SOCK_NONBLOCK.
@@ -71,7 +71,7 @@ listener tcp_listener(int family, int backlog = 128);
 /// and answers SYNs with RST. Keep the returned object alive while using the address.
 listener closed_tcp_port(int family);
 
-/// A Unix stream listener at `path` (unlinked first).
+/// A Unix stream listener at `path` (unlinked first; "@name" is abstract).
 listener unix_listener(const std::string& path, int backlog = 16, int type = SOCK_STREAM);
 
 /// A listener whose accept queue is full: SYNs (TCP) or connects (Unix) are not answered until

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 
 #include "dial/dial.hpp"
 #include "support.hpp"
@@ -61,11 +62,16 @@ TEST_F(TrapDeathTest, AddressOutsideTheAddressSpaceTraps) {
 }
 
 TEST_F(TrapDeathTest, StreamSocketToADatagramPathTraps) {
+  // "fast" (plain fork, no re-run of this body in the child) so that the child creates no
+  // scratch directory of its own; no other thread runs here.
+  GTEST_FLAG_SET(death_test_style, "fast");
   const auto dir = t::temp_dir();
-  auto dgram = t::unix_listener(dir + "/dgram", 0, SOCK_DGRAM);
-  auto s = t::make_socket(AF_UNIX, SOCK_STREAM);
-  EXPECT_EXIT((void)dial::connect(s.get(), dgram.where.sa(), dgram.where.len),
-              KilledBySignal(SIGABRT), "connect: EPROTOTYPE");
+  {
+    auto dgram = t::unix_listener(dir + "/dgram", 0, SOCK_DGRAM);
+    auto s = t::make_socket(AF_UNIX, SOCK_STREAM);
+    EXPECT_EXIT((void)dial::connect(s.get(), dgram.where.sa(), dgram.where.len),
+                KilledBySignal(SIGABRT), "connect: EPROTOTYPE");
+  }
   std::filesystem::remove_all(dir);
 }
 
