@@ -1,6 +1,7 @@
 // dial/dial.hpp: the umbrella header; include this to get the whole public API.
 #pragma once
 
+#include "dial/address.hpp"  // IWYU pragma: export
 #include "dial/error.hpp"  // IWYU pragma: export
 #include "dial/sys.hpp"    // IWYU pragma: export
 #include "dial/version.hpp"  // IWYU pragma: export

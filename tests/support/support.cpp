@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
@@ -152,6 +153,11 @@ std::string temp_dir() {
   if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
   ::chmod(tmpl, 0755);  // unprivileged test users must be able to search it
   return tmpl;
+}
+
+scratch_dir::~scratch_dir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path, ignored);
 }
 
 int run_in_child(const std::function<int()>& body, std::chrono::milliseconds limit) {

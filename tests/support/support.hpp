@@ -83,8 +83,18 @@ struct full_listener {
 full_listener full_tcp_listener(int family);
 full_listener full_unix_listener(const std::string& path);
 
-/// A fresh temporary directory (removed by the caller if it cares).
+/// A fresh temporary directory; the caller removes it (prefer scratch_dir).
 std::string temp_dir();
+
+/// A fresh temporary directory removed with everything in it when the object dies.
+struct scratch_dir {
+  std::string path = temp_dir();
+  scratch_dir() = default;
+  scratch_dir(const scratch_dir&) = delete;
+  scratch_dir& operator=(const scratch_dir&) = delete;
+  ~scratch_dir();
+  std::string operator/(const std::string& leaf) const { return path + "/" + leaf; }
+};
 
 /// Runs `body` in a forked child and returns its exit status (0..255), or 128+signal when it was
 /// killed, or -1 when it did not finish within `limit` (it is then killed). The child's
