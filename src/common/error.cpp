@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "dial/error.hpp"
 #include "common/native.hpp"
+#include "dial/error.hpp"
 
 namespace dial {
 namespace {

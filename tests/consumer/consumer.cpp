@@ -24,7 +24,7 @@ int main() {
   dial::close(*holder);
   if (r) return 6;
   std::error_code ec = r.error();
-  std::printf("consumer: dial %s: %.*s\n", dial::version, static_cast<int>(dial::name(r.error()).size()),
-              dial::name(r.error()).data());
+  std::printf("consumer: dial %s: %.*s\n", dial::version,
+              static_cast<int>(dial::name(r.error()).size()), dial::name(r.error()).data());
   return ec == std::errc::connection_refused ? 0 : 7;
 }

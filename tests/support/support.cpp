@@ -86,7 +86,8 @@ addr unix_path(const std::string& path) {
   std::memcpy(s.sun_path, path.data(), path.size());
   const bool abstract = !path.empty() && path[0] == '@';
   if (abstract) s.sun_path[0] = '\0';
-  a.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
+  a.len =
+      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
   return a;
 }
 

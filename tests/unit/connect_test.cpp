@@ -221,7 +221,11 @@ TEST_F(ConnectTest, UnexpectedKeepsTheRawCodeForAShortAddressLength) {
 }
 
 TEST_F(ConnectTest, UnexpectedKeepsTheRawCodeForAFileInTheUnixPath) {
-  { std::FILE* f = std::fopen(path("file").c_str(), "w"); ASSERT_NE(f, nullptr); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen(path("file").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fclose(f);
+  }
   auto s = t::make_socket(AF_UNIX, SOCK_STREAM);
   auto a = t::unix_path(path("file") + "/sock");
   auto r = dial::connect(s.get(), a.sa(), a.len);

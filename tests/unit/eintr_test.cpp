@@ -5,8 +5,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -123,7 +123,8 @@ TEST_F(EintrTest, DialConnectResumesAfterEintrAndSucceeds) {
 }
 
 void set_send_timeout(int s, std::chrono::milliseconds ms) {
-  timeval tv{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
+  timeval tv{static_cast<time_t>(ms.count() / 1000),
+             static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
   ASSERT_EQ(::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), 0);
 }
 

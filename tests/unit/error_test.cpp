@@ -12,12 +12,20 @@ namespace {
 using dial::connect_error;
 
 TEST(ErrorNames, ConnectSetHasExactlyTheSpecificationsFourteenNames) {
-  const std::set<std::string> spec = {
-      "AccessDenied",       "AddressFamilyNotSupported", "AddressInUse",
-      "AddressNotAvailable", "ConnectionPending",        "ConnectionRefused",
-      "ConnectionResetByPeer", "ConnectionTimedOut",     "FileNotFound",
-      "NetworkUnreachable", "PermissionDenied",          "SystemResources",
-      "Unexpected",         "WouldBlock"};
+  const std::set<std::string> spec = {"AccessDenied",
+                                      "AddressFamilyNotSupported",
+                                      "AddressInUse",
+                                      "AddressNotAvailable",
+                                      "ConnectionPending",
+                                      "ConnectionRefused",
+                                      "ConnectionResetByPeer",
+                                      "ConnectionTimedOut",
+                                      "FileNotFound",
+                                      "NetworkUnreachable",
+                                      "PermissionDenied",
+                                      "SystemResources",
+                                      "Unexpected",
+                                      "WouldBlock"};
   std::set<std::string> ours;
   for (dial::error_id m : dial::error_set_traits<connect_error>::members)
     ours.emplace(dial::name(m));
@@ -44,11 +52,10 @@ TEST(ErrorNames, EveryIdHasADistinctNameAndAMessage) {
 }
 
 TEST(ErrorNames, SocketSetIsTheIssuesNineNames) {
-  const std::set<std::string> want = {"AccessDenied",          "AddressFamilyNotSupported",
-                                      "ProtocolFamilyNotAvailable", "ProcessFdQuotaExceeded",
-                                      "SystemFdQuotaExceeded", "SystemResources",
-                                      "ProtocolNotSupported",  "SocketTypeNotSupported",
-                                      "Unexpected"};
+  const std::set<std::string> want = {
+      "AccessDenied",           "AddressFamilyNotSupported", "ProtocolFamilyNotAvailable",
+      "ProcessFdQuotaExceeded", "SystemFdQuotaExceeded",     "SystemResources",
+      "ProtocolNotSupported",   "SocketTypeNotSupported",    "Unexpected"};
   std::set<std::string> ours;
   for (dial::error_id m : dial::error_set_traits<dial::socket_error>::members)
     ours.emplace(dial::name(m));

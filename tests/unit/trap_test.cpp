@@ -1,4 +1,5 @@
-// tests/unit/trap_test.cpp: programmer errors trap (print call, code and reason; SIGABRT), for real.
+// tests/unit/trap_test.cpp: programmer errors trap (print call, code and reason; SIGABRT), for
+// real.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
