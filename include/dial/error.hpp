@@ -59,7 +59,10 @@ namespace dial {
   X(69, empty_path, EmptyPath, invalid_argument, "empty Unix socket path")                        \
   X(70, path_too_long, PathTooLong, filename_too_long, "Unix socket path too long")               \
   X(71, unknown_form, UnknownForm, invalid_argument,                                              \
-    "not a numeric IP:port, [IPv6]:port, unix:/path or unix:@name")
+    "not a numeric IP:port, [IPv6]:port, unix:/path or unix:@name")                               \
+  /* ids 80-99: the dialer (deadlines, cancellation, resolution, Happy Eyeballs) */               \
+  X(80, timeout, Timeout, timed_out, "the deadline passed before the operation completed")        \
+  X(81, canceled, Canceled, operation_canceled, "the operation was canceled")
 
 /// The global identity of an error name: the value every set's enumerator carries.
 enum class error_id : std::uint8_t {
