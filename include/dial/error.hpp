@@ -45,7 +45,41 @@ namespace dial {
   X(19, socket_type_not_supported, SocketTypeNotSupported, wrong_protocol_type,                   \
     "socket type not supported by the protocol")                                                  \
   /* ids 20-59: the sibling socket calls' names */                                                \
-  /* ids 60-79: address parsing (dial::address_parse_error); none is an OS error */               \
+  X(20, sym_link_loop, SymLinkLoop, too_many_symbolic_link_levels,                                \
+    "too many symbolic links in the socket path")                                                 \
+  X(21, not_dir, NotDir, not_a_directory, "a component of the socket path is not a directory")    \
+  X(22, read_only_file_system, ReadOnlyFileSystem, read_only_file_system,                         \
+    "the socket file would be on a read-only file system")                                        \
+  X(23, invalid_address, InvalidAddress, invalid_argument,                                        \
+    "the address is not usable with this socket")                                                 \
+  X(24, operation_not_supported, OperationNotSupported, operation_not_supported,                  \
+    "the socket type does not support this operation")                                            \
+  X(25, connection_aborted, ConnectionAborted, connection_aborted,                                \
+    "an incoming connection failed before it was accepted")                                       \
+  X(26, socket_not_listening, SocketNotListening, invalid_argument,                               \
+    "the socket is not listening for connections")                                                \
+  X(27, protocol_failure, ProtocolFailure, protocol_error,                                        \
+    "protocol error on an incoming connection")                                                   \
+  X(28, broken_pipe, BrokenPipe, broken_pipe, "the connection is shut down for sending")          \
+  X(29, message_too_big, MessageTooBig, message_size,                                             \
+    "the message is too big to be sent atomically")                                               \
+  X(30, fast_open_already_in_progress, FastOpenAlreadyInProgress, connection_already_in_progress, \
+    "a TCP Fast Open connect is already in progress")                                             \
+  X(31, network_subsystem_failed, NetworkSubsystemFailed, network_down,                           \
+    "the network interface is down")                                                              \
+  X(32, socket_not_connected, SocketNotConnected, not_connected, "the socket is not connected")   \
+  X(33, invalid_option, InvalidOption, invalid_argument,                                          \
+    "invalid option value or length for this socket")                                             \
+  X(34, invalid_protocol_option, InvalidProtocolOption, no_protocol_option,                       \
+    "the option is unknown at this level")                                                        \
+  X(35, timeout_too_big, TimeoutTooBig, argument_out_of_domain,                                   \
+    "the timeout value is out of range")                                                          \
+  X(36, already_connected, AlreadyConnected, already_connected,                                   \
+    "the socket is connected; the option can no longer be set")                                   \
+  X(37, buffer_too_small, BufferTooSmall, result_out_of_range,                                    \
+    "the option value does not fit the buffer")                                                   \
+  /* ids 60-79: address parsing (dial::address_parse_error). Two also name an OS code: */         \
+  /* PathTooLong is ENAMETOOLONG (bind, sendto), UnknownInterface ENODEV (setsockopt) */          \
   X(60, empty_input, EmptyInput, invalid_argument, "empty address")                               \
   X(61, invalid_ipv4, InvalidIpv4, invalid_argument, "malformed IPv4 address")                    \
   X(62, invalid_ipv6, InvalidIpv6, invalid_argument, "malformed IPv6 address")                    \
