@@ -6,6 +6,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
   libfmt-dev                                   # the dial CLI
   iproute2 valgrind clang-format               # namespace fixtures, instruction counts, style
+  g++-mingw-w64-x86-64-posix googletest        # Windows cross build (GoogleTest from source)
+  wine wine64                                  # Windows tests: /usr/bin/wine runs wine64
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 [ "$(id -u)" -eq 0 ] || echo "test: not root; namespace, cgroup and setuid tests will skip"
 cmake --workflow --preset dev
+# Windows: cross-built with mingw-w64, tests run under wine (headless; cmake/wine-run.sh).
+cmake --workflow --preset mingw
