@@ -46,12 +46,14 @@ inline constexpr socket_t invalid_socket = -1;
 ///   FileNotFound               ENOENT: the Unix socket path does not exist.
 ///   SystemResources            WSAENOBUFS; on POSIX ENOBUFS, ENOMEM (docs/spec-differences.md).
 ///   Unexpected                 anything else; last_native_error() keeps the code.
+// clang-format off
 #define DIAL_CONNECT_ERRORS(X)                                                                    \
   X(access_denied)                                                                                \
   X(permission_denied) X(address_in_use) X(address_not_available) X(address_family_not_supported) \
       X(would_block) X(connection_pending) X(connection_refused) X(connection_reset_by_peer)      \
           X(connection_timed_out) X(network_unreachable) X(file_not_found) X(system_resources)    \
               X(unexpected)
+// clang-format on
 DIAL_DECLARE_ERROR_SET(connect_error, DIAL_CONNECT_ERRORS);
 
 /// Initiates a connection on a socket: the specification's prototype. If the socket is
@@ -89,11 +91,13 @@ DIAL_DECLARE_ERROR_SET(connect_error, DIAL_CONNECT_ERRORS);
 ///   ProtocolNotSupported        EPROTONOSUPPORT: the protocol is not supported in this family.
 ///   SocketTypeNotSupported      EPROTOTYPE, ESOCKTNOSUPPORT: the type is not supported.
 ///   Unexpected                  anything else.
+// clang-format off
 #define DIAL_SOCKET_ERRORS(X)                                                                   \
   X(access_denied)                                                                              \
   X(address_family_not_supported) X(protocol_family_not_available) X(process_fd_quota_exceeded) \
       X(system_fd_quota_exceeded) X(system_resources) X(protocol_not_supported)                 \
           X(socket_type_not_supported) X(unexpected)
+// clang-format on
 DIAL_DECLARE_ERROR_SET(socket_error, DIAL_SOCKET_ERRORS);
 
 /// Creates a socket, close-on-exec (not inheritable on Windows) whatever `type` says. `type` may
