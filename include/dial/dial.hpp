@@ -4,5 +4,6 @@
 #include "dial/address.hpp"  // IWYU pragma: export
 #include "dial/dialer.hpp"   // IWYU pragma: export
 #include "dial/error.hpp"    // IWYU pragma: export
+#include "dial/socket.hpp"   // IWYU pragma: export
 #include "dial/sys.hpp"      // IWYU pragma: export
 #include "dial/version.hpp"  // IWYU pragma: export

@@ -803,7 +803,7 @@ TEST(AddressNativeDeathTest, NullSockaddrTraps) {
 
 /// Binds and listens on `a` (built with to_native), returns the listener and checks that
 /// getsockname reads back as `a`.
-t::fd listen_on(const address& a) {
+t::fd raw_listen_on(const address& a) {
   t::fd s = t::make_socket(a.family(), SOCK_STREAM);
   sockaddr_storage ss;
   const socklen_t n = a.to_native(ss);
@@ -825,7 +825,7 @@ std::expected<void, dial::connect_error> dial_to(const address& a, socklen_t len
 
 TEST(AddressKernel, AbstractNameNeedsTheExactLength) {
   const address a = *address::unix_abstract("dial-address-test-" + std::to_string(::getpid()));
-  t::fd l = listen_on(a);
+  t::fd l = raw_listen_on(a);
   EXPECT_TRUE(dial_to(a, a.native_size()));
   auto padded = dial_to(a, sizeof(sockaddr_un));  // names another, padded, socket
   ASSERT_FALSE(padded);
@@ -835,7 +835,7 @@ TEST(AddressKernel, AbstractNameNeedsTheExactLength) {
 TEST(AddressKernel, PathListenerReadsBackAndConnects) {
   const t::scratch_dir dir;
   const address a = *address::unix_path(dir / "addr.sock");
-  t::fd l = listen_on(a);
+  t::fd l = raw_listen_on(a);
   EXPECT_TRUE(dial_to(a, a.native_size()));
 }
 

@@ -22,8 +22,8 @@
 
 #include <fmt/core.h>
 
+#include "dial/socket.hpp"
 #include "endpoint.hpp"
-#include "owned_fd.hpp"
 #include "report.hpp"
 
 namespace dial::cli {
@@ -45,11 +45,11 @@ std::unexpected<std::string> os_failed(std::string_view call) {
 
 // ---- building blocks -----------------------------------------------------------------------
 
-or_why<owned_fd> new_socket(int family, int type = SOCK_STREAM) {
+or_why<owned_socket> new_socket(int family, int type = SOCK_STREAM) {
   auto s = dial::socket(family, type, 0);
   if (!s)
     return why(fmt::format("socket: {} {}", dial::name(s.error()), code_text(last_native_error())));
-  return owned_fd(*s);
+  return owned_socket(*s);
 }
 
 // 127.0.0.1:0 or [::1]:0, for bind to choose a free port.
@@ -97,14 +97,14 @@ or_why<endpoint> bound_name(socket_t s) {
   return e;
 }
 
-or_why<owned_fd> bound(const endpoint& where) {
+or_why<owned_socket> bound(const endpoint& where) {
   auto s = new_socket(where.family);
   if (!s) return s;
   if (::bind(s->get(), where.address(), where.length) != 0) return os_failed("bind");
   return s;
 }
 
-or_why<owned_fd> listener(const endpoint& where, int backlog) {
+or_why<owned_socket> listener(const endpoint& where, int backlog) {
   auto s = bound(where);
   if (!s) return s;
   if (::listen(s->get(), backlog) != 0) return os_failed("listen");
@@ -127,7 +127,7 @@ bool wait_for(socket_t s, short events, short want, std::chrono::milliseconds li
 }
 
 // Starts a non-blocking connect that must be left under way (the fixtures' first step).
-or_why<owned_fd> connect_under_way(const endpoint& to) {
+or_why<owned_socket> connect_under_way(const endpoint& to) {
   auto c = new_socket(to.family, SOCK_STREAM | SOCK_NONBLOCK);
   if (!c) return c;
   const outcome first = timed_connect(c->get(), to.address(), to.length);
@@ -138,7 +138,7 @@ or_why<owned_fd> connect_under_way(const endpoint& to) {
 }
 
 // Connects a fixture socket that must connect (filling a backlog).
-or_why<owned_fd> connected(const endpoint& to, int type = SOCK_STREAM) {
+or_why<owned_socket> connected(const endpoint& to, int type = SOCK_STREAM) {
   auto c = new_socket(to.family, type);
   if (!c) return c;
   const outcome o = timed_connect(c->get(), to.address(), to.length);
@@ -281,7 +281,7 @@ or_why<row> reset_by_peer() {
   auto c = connect_under_way(*to);
   if (!c) return why(c.error());
   if (!wait_for(l->get(), POLLIN, POLLIN, 1s)) return why("the listener saw no connection in 1 s");
-  owned_fd server(::accept4(l->get(), nullptr, nullptr, SOCK_CLOEXEC));
+  owned_socket server(::accept4(l->get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!server) return os_failed("accept4");
   const linger abort_on_close{1, 0};
   if (::setsockopt(server.get(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close) !=

@@ -1,10 +1,10 @@
-// tools/dial/probe.cpp: probing numeric endpoints with dial::socket and dial::connect.
+// tools/dial/probe.cpp: probing endpoints with dial::socket and dial::connect.
 #include "probe.hpp"
 
 #include <string>
 #include <vector>
 
-#include "owned_fd.hpp"
+#include "dial/socket.hpp"
 #include "report.hpp"
 
 namespace dial::cli {
@@ -13,7 +13,7 @@ namespace {
 outcome probe_one(const endpoint& e) {
   auto s = dial::socket(e.family, SOCK_STREAM, 0);
   if (!s) return socket_failed(s.error());
-  const owned_fd sock(*s);
+  const owned_socket sock(*s);
   return timed_connect(sock.get(), e.address(), e.length);
 }
 

@@ -1,0 +1,141 @@
+// dial/socket.hpp: layer 2, socket ownership: the move-only owner, connect_to_address, listen_on.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <utility>
+
+#include "dial/address.hpp"
+#include "dial/error.hpp"
+#include "dial/sys.hpp"
+
+namespace dial {
+
+/// A move-only owner of one socket: it closes the socket (dial::close) when destroyed or reset.
+/// An empty owner holds invalid_socket. It adds nothing to the handle: the same size, no
+/// allocation, and get() is free.
+///
+/// The function dial::socket(domain, type, protocol) has the same name and, as C++ does for
+/// `struct stat` and stat(), hides the class in expressions: write the type as
+/// `dial::owned_socket` (an alias of this class) or `class dial::socket`.
+class socket {
+ public:
+  /// An empty owner.
+  constexpr socket() noexcept = default;
+  /// Takes ownership of `s` (which may be invalid_socket).
+  constexpr explicit socket(socket_t s) noexcept : sock_(s) {}
+  socket(const socket&) = delete;
+  socket& operator=(const socket&) = delete;
+  /// Takes the other's socket and leaves it empty.
+  constexpr socket(socket&& other) noexcept : sock_(other.release()) {}
+  /// Closes what this one held, then takes the other's socket.
+  socket& operator=(socket&& other) noexcept {
+    if (this != &other) reset(other.release());
+    return *this;
+  }
+  /// Closes the socket, if any.
+  ~socket() { reset(); }
+
+  /// The handle, still owned by this object.
+  [[nodiscard]] constexpr socket_t get() const noexcept { return sock_; }
+  /// Gives up ownership: returns the handle and leaves this object empty.
+  [[nodiscard]] constexpr socket_t release() noexcept {
+    return std::exchange(sock_, invalid_socket);
+  }
+  /// Closes the held socket (if any) and takes `s` instead.
+  void reset(socket_t s = invalid_socket) noexcept {
+    const socket_t old = std::exchange(sock_, s);
+    if (old != invalid_socket) dial::close(old);
+  }
+  /// Whether a socket is held.
+  [[nodiscard]] constexpr explicit operator bool() const noexcept {
+    return sock_ != invalid_socket;
+  }
+
+  /// Two owners are equal when they hold the same handle (only empty ones can, legitimately).
+  friend constexpr bool operator==(const socket&, const socket&) noexcept = default;
+
+ private:
+  socket_t sock_ = invalid_socket;
+};
+
+/// The owner's name in every context: dial::socket as a type, unhidden by the function.
+using owned_socket = class socket;
+
+/// The kind of socket connect_to_address creates.
+enum class socket_type : std::uint8_t {
+  stream,    ///< SOCK_STREAM: TCP for IP addresses, a Unix stream socket for Unix ones
+  datagram,  ///< SOCK_DGRAM: UDP, or a Unix datagram socket (connect only sets the peer)
+};
+
+/// How connect_to_address connects.
+struct connect_options {
+  socket_type type = socket_type::stream;  ///< stream (the default) or datagram
+  /// Create the socket non-blocking (SOCK_NONBLOCK) and return as soon as the attempt is under
+  /// way: the socket polls writable when it completes; finish with dial::getsockopt_error. An
+  /// attempt that has nothing in progress to wait for (a Unix listener's full backlog, EAGAIN)
+  /// is the error WouldBlock, as from connect.
+  bool non_blocking = false;
+  /// Bind to this local address before connecting (an IP of this host, or a Unix name for the
+  /// client's own socket). With port 0 on an IP address, IP_BIND_ADDRESS_NO_PORT is set where the
+  /// kernel has it (Linux 4.2+), so the port is chosen at connect time with the destination in
+  /// view and the ephemeral range is shared across destinations.
+  std::optional<address> source;
+};
+
+/// The names connect_to_address can return: the union of socket's, bind's (for the source
+/// address) and connect's names, each set widening into it through dial::widen, which the
+/// compiler checks from the one list (see the static_asserts in src/posix/socket_owner.cpp).
+// clang-format off
+#define DIAL_CONNECT_TO_ADDRESS_ERRORS(X)                                                    \
+  X(access_denied) X(permission_denied) X(address_in_use) X(address_not_available)          \
+  X(address_family_not_supported) X(would_block) X(connection_pending) X(connection_refused) \
+  X(connection_reset_by_peer) X(connection_timed_out) X(network_unreachable)                 \
+  X(file_not_found) X(system_resources) X(protocol_family_not_available)                    \
+  X(process_fd_quota_exceeded) X(system_fd_quota_exceeded) X(protocol_not_supported)        \
+  X(socket_type_not_supported) X(invalid_address) X(sym_link_loop) X(path_too_long)         \
+  X(not_dir) X(read_only_file_system) X(unexpected)
+// clang-format on
+DIAL_DECLARE_ERROR_SET(connect_to_address_error, DIAL_CONNECT_TO_ADDRESS_ERRORS);
+
+/// Creates a socket for `to`'s family (close-on-exec), binds it to options.source if given, and
+/// connects it. Does not correspond to a single system call: on every error path the socket is
+/// closed before returning, and dial::last_native_error() holds the code of the step that failed.
+/// A blocking connect waits as long as the kernel does (use dial::connect_until for a deadline).
+[[nodiscard]] std::expected<owned_socket, connect_to_address_error> connect_to_address(
+    const address& to, const connect_options& options = {}) noexcept;
+
+/// The names listen_on can return: the union of socket's, bind's and listen's names.
+// clang-format off
+#define DIAL_LISTEN_ON_ERRORS(X)                                                             \
+  X(access_denied) X(permission_denied) X(address_in_use) X(address_not_available)          \
+  X(address_family_not_supported) X(protocol_family_not_available)                          \
+  X(process_fd_quota_exceeded) X(system_fd_quota_exceeded) X(system_resources)              \
+  X(protocol_not_supported) X(socket_type_not_supported) X(invalid_address) X(sym_link_loop) \
+  X(path_too_long) X(file_not_found) X(not_dir) X(read_only_file_system)                    \
+  X(operation_not_supported) X(unexpected)
+// clang-format on
+DIAL_DECLARE_ERROR_SET(listen_on_error, DIAL_LISTEN_ON_ERRORS);
+
+/// Creates a stream socket listening on `at` with a queue of `backlog`: socket, SO_REUSEADDR
+/// (IP addresses only, so that a restarted server can bind while old connections sit in
+/// TIME_WAIT), bind, listen. Port 0 picks a free port: read it back with local_address(). A Unix
+/// path must not exist yet (remove a stale one first); the file stays after the socket closes.
+/// On every error path the socket is closed before returning. A failing SO_REUSEADDR (never seen
+/// on a fresh socket) is Unexpected, its code in last_native_error().
+[[nodiscard]] std::expected<owned_socket, listen_on_error> listen_on(const address& at,
+                                                                     int backlog = 128) noexcept;
+
+/// The socket's own address (getsockname) as a dial::address. An unnamed Unix socket, or a family
+/// address cannot hold, gives std::nullopt.
+[[nodiscard]] std::optional<address> local_address(socket_t sock) noexcept;
+
+/// The connected peer's address (getpeername) as a dial::address; std::nullopt when the socket is
+/// not connected, the peer is an unnamed Unix socket, or the family is not one address holds.
+[[nodiscard]] std::optional<address> peer_address(socket_t sock) noexcept;
+
+}  // namespace dial
+
+DIAL_REGISTER_ERROR_SET(dial::connect_to_address_error);
+DIAL_REGISTER_ERROR_SET(dial::listen_on_error);

@@ -1,0 +1,114 @@
+// src/posix/socket_owner.cpp: connect_to_address, listen_on and the address readers on POSIX.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <expected>
+#include <optional>
+
+#include "../common/native.hpp"
+#include "dial/socket.hpp"
+
+namespace dial {
+
+// The widening into the composite sets is total: the compiler checks it from the one list.
+static_assert(is_subset_v<connect_to_address_error, socket_error>);
+static_assert(is_subset_v<connect_to_address_error, bind_error>);
+static_assert(is_subset_v<connect_to_address_error, connect_error>);
+static_assert(is_subset_v<listen_on_error, socket_error>);
+static_assert(is_subset_v<listen_on_error, bind_error>);
+static_assert(is_subset_v<listen_on_error, listen_error>);
+
+namespace {
+
+/// A failed step: closes the socket while keeping the step's native code for last_native_error.
+template <class To, class From>
+std::unexpected<To> fail(owned_socket& s, From e) noexcept {
+  const int code = last_native_error();
+  s.reset();
+  detail::record_native(code);
+  return std::unexpected(widen<To>(e));
+}
+
+/// Binds `s` to `source`; with an IP address and port 0, asks the kernel to pick the port at
+/// connect time (IP_BIND_ADDRESS_NO_PORT). That option is an optimisation: a kernel without it
+/// (ENOPROTOOPT, before Linux 4.2) binds the port at once, which is still correct.
+std::expected<void, bind_error> bind_source(socket_t s, const address& source) noexcept {
+#ifdef IP_BIND_ADDRESS_NO_PORT
+  if (source.is_ip() && source.port() == 0) {
+    const int one = 1;
+    (void)::setsockopt(s, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+  }
+#endif
+  sockaddr_storage ss;
+  const socklen_t len = source.to_native(ss);
+  return dial::bind(s, reinterpret_cast<const sockaddr*>(&ss), len);
+}
+
+/// Reads an address through getsockname or getpeername.
+template <class Call>
+std::optional<address> read_address(Call call) noexcept {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (!call(reinterpret_cast<sockaddr*>(&ss), &len)) return std::nullopt;
+  if (len > sizeof ss) return std::nullopt;
+  auto a = address::from_native(reinterpret_cast<const sockaddr*>(&ss), len);
+  if (!a) return std::nullopt;
+  return *a;
+}
+
+}  // namespace
+
+std::expected<owned_socket, connect_to_address_error> connect_to_address(
+    const address& to, const connect_options& options) noexcept {
+  using E = connect_to_address_error;
+  int type = options.type == socket_type::datagram ? SOCK_DGRAM : SOCK_STREAM;
+  if (options.non_blocking) type |= SOCK_NONBLOCK;
+  auto raw = dial::socket(to.family(), type, 0);
+  if (!raw) return std::unexpected(widen<E>(raw.error()));
+  owned_socket s(*raw);
+  if (options.source) {
+    auto b = bind_source(s.get(), *options.source);
+    if (!b) return fail<E>(s, b.error());
+  }
+  sockaddr_storage ss;
+  const socklen_t len = to.to_native(ss);
+  auto c = dial::connect(s.get(), reinterpret_cast<const sockaddr*>(&ss), len);
+  if (!c) {
+    // A non-blocking attempt under way (EINPROGRESS) is what the caller asked for; EAGAIN (a
+    // full Unix backlog) has nothing in progress and is a real WouldBlock.
+    const bool in_progress = options.non_blocking && c.error() == connect_error::would_block &&
+                             last_native_error() == EINPROGRESS;
+    if (!in_progress) return fail<E>(s, c.error());
+  }
+  return s;
+}
+
+std::expected<owned_socket, listen_on_error> listen_on(const address& at, int backlog) noexcept {
+  using E = listen_on_error;
+  auto raw = dial::socket(at.family(), SOCK_STREAM, 0);
+  if (!raw) return std::unexpected(widen<E>(raw.error()));
+  owned_socket s(*raw);
+  if (at.is_ip()) {
+    const int one = 1;
+    if (!dial::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one))
+      return fail<E>(s, listen_on_error::unexpected);
+  }
+  sockaddr_storage ss;
+  const socklen_t len = at.to_native(ss);
+  if (auto b = dial::bind(s.get(), reinterpret_cast<const sockaddr*>(&ss), len); !b)
+    return fail<E>(s, b.error());
+  if (auto l = dial::listen(s.get(), backlog); !l) return fail<E>(s, l.error());
+  return s;
+}
+
+std::optional<address> local_address(socket_t sock) noexcept {
+  return read_address(
+      [sock](sockaddr* a, socklen_t* n) { return bool(dial::getsockname(sock, a, n)); });
+}
+
+std::optional<address> peer_address(socket_t sock) noexcept {
+  return read_address(
+      [sock](sockaddr* a, socklen_t* n) { return bool(dial::getpeername(sock, a, n)); });
+}
+
+}  // namespace dial
