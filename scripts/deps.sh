@@ -8,6 +8,7 @@ packages=(
   iproute2 valgrind clang-format               # namespace fixtures, instruction counts, style
   g++-mingw-w64-x86-64-posix googletest        # Windows cross build (GoogleTest from source)
   wine wine64                                  # Windows tests: /usr/bin/wine runs wine64
+  liburing-dev                                 # the engine's io_uring back-end
 )
 missing=()
 for p in "${packages[@]}"; do

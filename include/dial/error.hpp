@@ -96,7 +96,10 @@ namespace dial {
     "not a numeric IP:port, [IPv6]:port, unix:/path or unix:@name")                               \
   /* ids 80-99: the dialer (deadlines, cancellation, resolution, Happy Eyeballs) */               \
   X(80, timeout, Timeout, timed_out, "the deadline passed before the operation completed")        \
-  X(81, canceled, Canceled, operation_canceled, "the operation was canceled")
+  X(81, canceled, Canceled, operation_canceled, "the operation was canceled")                     \
+  /* ids 100-119: the engine (many connects in flight) */                                         \
+  X(100, backend_unavailable, BackendUnavailable, function_not_supported,                         \
+    "the requested engine back-end is refused by the kernel or a security policy")
 
 /// The global identity of an error name: the value every set's enumerator carries.
 enum class error_id : std::uint8_t {

@@ -36,6 +36,10 @@ std::string_view wsa_name(int code) noexcept {
       return "WSAENOTSOCK";
     case WSANOTINITIALISED:
       return "WSANOTINITIALISED";
+    case WSAEOPNOTSUPP:
+      return "WSAEOPNOTSUPP";
+    case WSAEDESTADDRREQ:
+      return "WSAEDESTADDRREQ";
     default:
       return "WSA error";
   }

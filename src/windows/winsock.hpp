@@ -13,6 +13,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "common/native.hpp"
+#include "dial/error.hpp"
 #include "dial/sys.hpp"
 
 static_assert(std::is_same_v<SOCKET, dial::socket_t>, "dial::socket_t must be Winsock's SOCKET");
@@ -34,5 +36,25 @@ namespace dial::detail {
 /// WSAENOTSOCK, or WSANOTINITIALISED (no socket can be open while Winsock is not started: dial
 /// starts it before creating any, and a WSACleanup too many closes them all).
 void trap_if_not_a_socket(std::string_view call, int code) noexcept;
+
+/// The one way a sibling call's WSA table answer is finished (as src/posix/errno_map.hpp does for
+/// errno): trap on a programmer error, otherwise record the code for last_native_error() and
+/// report an Unexpected one.
+template <error_set E>
+E finish(mapped<E> m, std::string_view call, int code) noexcept {
+  if (m.trap_reason != nullptr) trap(call, code, wsa_name(code), m.trap_reason);
+  record_native(code);
+  if (m.error == E::unexpected) report_unexpected(call, code);
+  return m.error;
+}
+
+// The trap reasons every call on a socket shares.
+inline constexpr const char* wsa_not_a_socket =
+    "the handle is not a socket: closed already, or never a socket";
+inline constexpr const char* wsa_not_initialised =
+    "Winsock is not started, so no socket is open: the handle is not a socket";
+inline constexpr const char* wsa_bad_pointer =
+    "a pointer or length argument is not valid (outside the address space, or a length too "
+    "small for the structure)";
 
 }  // namespace dial::detail

@@ -32,6 +32,11 @@ const int af_inet6 = AF_INET6;
 const int sock_stream = SOCK_STREAM;
 const int sock_dgram = SOCK_DGRAM;
 const int ipproto_tcp = IPPROTO_TCP;
+const int ipproto_udp = IPPROTO_UDP;
+const int af_unix = AF_UNIX;
+const int sol_socket = SOL_SOCKET;
+const int so_reuseaddr = SO_REUSEADDR;
+const int so_rcvbuf = SO_RCVBUF;
 
 namespace {
 
@@ -69,6 +74,26 @@ static_assert(sizeof(sockaddr_storage) <= sizeof(endpoint::storage));
 
 const sockaddr* endpoint::sa() const noexcept {
   return reinterpret_cast<const sockaddr*>(storage.data());
+}
+
+sockaddr* endpoint::sa() noexcept { return reinterpret_cast<sockaddr*>(storage.data()); }
+
+endpoint to_endpoint(const address& a) {
+  sockaddr_storage ss{};
+  endpoint e;
+  e.len = a.to_native(ss);
+  std::memcpy(e.storage.data(), &ss, sizeof ss);
+  return e;
+}
+
+std::expected<address, address_native_error> from_endpoint(const endpoint& e) {
+  return address::from_native(e.sa(), e.len);
+}
+
+int family_of(const endpoint& e) {
+  sockaddr_storage ss{};
+  std::memcpy(&ss, e.storage.data(), sizeof ss);
+  return ss.ss_family;
 }
 
 endpoint loopback(int family, std::uint16_t port) {
@@ -115,6 +140,12 @@ owned_socket tcp_socket(int family, bool nonblocking) {
   owned_socket o(*s);
   if (nonblocking) set_nonblocking(o.get());
   return o;
+}
+
+owned_socket udp_socket(int family) {
+  auto s = dial::socket(family, SOCK_DGRAM, IPPROTO_UDP);
+  if (!s) throw std::runtime_error(std::string("dial::socket: ") + std::string(name(s.error())));
+  return owned_socket(*s);
 }
 
 void set_nonblocking(socket_t s) {

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dial/address.hpp"
 #include "dial/error.hpp"
 #include "dial/sys.hpp"
 
@@ -20,6 +21,11 @@ extern const int af_inet6;
 extern const int sock_stream;
 extern const int sock_dgram;
 extern const int ipproto_tcp;
+extern const int ipproto_udp;
+extern const int af_unix;
+extern const int sol_socket;
+extern const int so_reuseaddr;
+extern const int so_rcvbuf;
 
 /// A family no system knows (for AddressFamilyNotSupported).
 inline constexpr int af_unknown = 9999;
@@ -29,10 +35,27 @@ struct endpoint {
   alignas(8) std::array<std::byte, 128> storage{};
   socklen_t len = 0;
   [[nodiscard]] const sockaddr* sa() const noexcept;
+  [[nodiscard]] sockaddr* sa() noexcept;
 };
 
 /// The loopback address of `family` (127.0.0.1 or ::1) and `port`.
 [[nodiscard]] endpoint loopback(int family, std::uint16_t port);
+
+/// The system address of `a` (dial::address::to_native into a real sockaddr_storage).
+[[nodiscard]] endpoint to_endpoint(const address& a);
+
+/// dial::address::from_native of an endpoint's bytes and length.
+[[nodiscard]] std::expected<address, address_native_error> from_endpoint(const endpoint& e);
+
+/// The sa_family field of an endpoint.
+[[nodiscard]] int family_of(const endpoint& e);
+
+/// An endpoint of `len` bytes and the largest buffer: for getsockname, accept, recvfrom.
+[[nodiscard]] inline endpoint buffer() {
+  endpoint e;
+  e.len = static_cast<socklen_t>(e.storage.size());
+  return e;
+}
 
 /// A socket owned by the test: dial::close on destruction.
 class owned_socket {
@@ -53,6 +76,9 @@ class owned_socket {
 
 /// A new TCP socket made with dial::socket, optionally non-blocking; throws on failure.
 [[nodiscard]] owned_socket tcp_socket(int family, bool nonblocking = false);
+
+/// A new UDP socket made with dial::socket; throws on failure.
+[[nodiscard]] owned_socket udp_socket(int family);
 
 /// Makes a socket non-blocking: fcntl(O_NONBLOCK) on POSIX, ioctlsocket(FIONBIO) on Windows
 /// (Winsock has no SOCK_NONBLOCK to ask dial::socket for).

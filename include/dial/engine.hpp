@@ -1,0 +1,128 @@
+// dial/engine.hpp: many connects in flight at once, on io_uring or epoll (Linux).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <span>
+#include <stop_token>
+#include <string_view>
+
+#include "dial/address.hpp"
+#include "dial/dialer.hpp"
+#include "dial/error.hpp"
+
+namespace dial {
+
+/// Which kernel interface runs the connects.
+enum class engine_backend : std::uint8_t {
+  automatic,  ///< io_uring if the probe at create() works, else epoll
+  io_uring,   ///< io_uring (IORING_OP_SOCKET with direct descriptors, IORING_OP_CONNECT)
+  epoll,      ///< non-blocking socket + connect, EPOLLOUT, SO_ERROR
+};
+
+/// "automatic", "io_uring" or "epoll".
+[[nodiscard]] std::string_view name(engine_backend b) noexcept;
+
+/// How an engine runs. docs/engine.md has the limits and the memory each slot costs.
+struct engine_options {
+  engine_backend backend = engine_backend::automatic;  ///< automatic: io_uring if the probe works
+  std::size_t concurrency = 4096;           ///< connects in flight at once, over all threads (>= 1)
+  std::chrono::milliseconds timeout{2000};  ///< per-connect deadline, from the moment it starts
+  unsigned threads = 0;  ///< rings / epoll sets, one per thread; 0 = number of cores
+};
+
+/// The names a single connect of the engine can end with: connect_until's (connect's fourteen,
+/// Timeout, Canceled) and the socket() names that can stop a connect before it starts
+/// (ProcessFdQuotaExceeded when RLIMIT_NOFILE is reached, ...). connect_until_error and
+/// socket_error both widen into it: dial::widen<engine_connect_error>(e).
+// clang-format off
+#define DIAL_ENGINE_CONNECT_ERRORS(X)                                                             \
+  DIAL_CONNECT_UNTIL_ERRORS(X) X(protocol_family_not_available) X(process_fd_quota_exceeded)     \
+  X(system_fd_quota_exceeded) X(protocol_not_supported) X(socket_type_not_supported)
+// clang-format on
+DIAL_DECLARE_ERROR_SET(engine_connect_error, DIAL_ENGINE_CONNECT_ERRORS);
+
+/// One finished connect.
+struct engine_result {
+  std::size_t index;  ///< position of the target in the span given to run()
+  address target;     ///< the target itself
+  std::expected<void, engine_connect_error> outcome;  ///< success, a name, Timeout, Canceled
+  int native_code;  ///< raw errno behind the outcome (0 on success / Timeout / Canceled)
+  std::chrono::nanoseconds elapsed;  ///< from the start of this connect to its result
+  bool self_connect;  ///< loopback self-connect (local == peer): reported as ConnectionRefused
+};
+
+/// Receives results as they complete. The engine serialises calls (never two at once), from
+/// whichever thread finished the connect. on_result must not throw and must not call run() on
+/// the same engine.
+class engine_sink {
+ public:
+  virtual ~engine_sink() = default;
+  /// One result; `r` is valid only during the call.
+  virtual void on_result(const engine_result& r) = 0;
+};
+
+/// The names engine::create can return.
+///   BackendUnavailable      io_uring was asked for explicitly and the kernel or a seccomp
+///                           profile refuses it (io_uring_setup ENOSYS/EPERM, or a needed opcode
+///                           is missing); epoll_create1 failing likewise for epoll.
+///   InvalidOption           concurrency 0, a negative timeout, or a back-end value outside the
+///                           enum.
+///   ProcessFdQuotaExceeded  EMFILE while creating a ring or an epoll set.
+///   SystemFdQuotaExceeded   ENFILE while creating a ring or an epoll set.
+///   SystemResources         ENOMEM (ring memory, locked-memory limit), or a thread could not
+///   start. Unexpected              anything else; last_native_error() keeps the code.
+// clang-format off
+#define DIAL_ENGINE_CREATE_ERRORS(X)                                                             \
+  X(backend_unavailable) X(invalid_option) X(process_fd_quota_exceeded)                         \
+  X(system_fd_quota_exceeded) X(system_resources) X(unexpected)
+// clang-format on
+DIAL_DECLARE_ERROR_SET(engine_create_error, DIAL_ENGINE_CREATE_ERRORS);
+
+/// Runs many TCP connects concurrently with a concurrency limit and a per-connect deadline,
+/// streaming each result to a sink. One io_uring ring or epoll set per thread; the threads take
+/// targets from one atomic cursor. Movable, not copyable. Linux only.
+class engine {
+ public:
+  /// Probes and sets up the back-end: for io_uring a ring, a NOP round trip and an opcode probe
+  /// per thread; automatic falls back to epoll when io_uring is refused. Preallocates every slot.
+  [[nodiscard]] static std::expected<engine, engine_create_error> create(
+      const engine_options& options = {});
+
+  /// Takes over another engine's rings and slots; `other` is left empty (only destructible or
+  /// assignable).
+  engine(engine&& other) noexcept;
+  /// Takes over another engine's rings and slots.
+  engine& operator=(engine&& other) noexcept;
+  /// Releases rings, epoll sets and slots.
+  ~engine();
+
+  /// The back-end actually running (never automatic).
+  [[nodiscard]] engine_backend backend() const noexcept;
+  /// The number of rings or epoll sets (one thread each during run()).
+  [[nodiscard]] unsigned threads() const noexcept;
+  /// The connects in flight at most, after clamping to the descriptor limit (docs/engine.md).
+  [[nodiscard]] std::size_t concurrency() const noexcept;
+
+  /// Connects to every target (TCP stream sockets, non-blocking, close-on-exec; each socket is
+  /// closed right after its result), at most `concurrency` at a time, streaming each result to
+  /// `sink`. Returns when every target has a result, or when `stop` is requested (then every
+  /// started connect gets Canceled and unstarted targets get no result). Returns the count of
+  /// results delivered. Unix addresses are accepted (AF_UNIX stream sockets).
+  std::size_t run(std::span<const address> targets, engine_sink& sink, std::stop_token stop = {});
+
+  /// Implementation detail (src/linux/engine.cpp).
+  struct impl;
+
+ private:
+  explicit engine(std::unique_ptr<impl> p) noexcept;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace dial
+
+DIAL_REGISTER_ERROR_SET(dial::engine_connect_error);
+DIAL_REGISTER_ERROR_SET(dial::engine_create_error);

@@ -1,0 +1,194 @@
+// src/linux/engine_epoll.cpp: the epoll back-end: non-blocking connect, EPOLLOUT, SO_ERROR.
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+
+#include "linux/engine_impl.hpp"
+
+namespace dial::detail::eng {
+namespace {
+
+/// One epoll set and its slots. A slot's socket is registered with EPOLLOUT while its connect
+/// is in progress; closing the socket removes it from the set.
+class epoll_worker final : public worker {
+ public:
+  epoll_worker(int ep, std::uint32_t n) : ep_(ep), slots_(n), deadlines_(slots_) {
+    free_.reserve(n);
+    for (std::uint32_t i = n; i-- > 0;) free_.push_back(i);
+  }
+  ~epoll_worker() override { ::close(ep_); }
+  epoll_worker(const epoll_worker&) = delete;
+  epoll_worker& operator=(const epoll_worker&) = delete;
+
+  void run(run_shared& run) override;
+
+ private:
+  void fill(run_shared& run, clock::time_point now);
+  // Starts targets[t] in slot i; false when it finished at once (the slot is free again).
+  bool start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now);
+  void finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now);
+  void complete(run_shared& run, std::uint32_t i, clock::time_point now);
+  void expire(run_shared& run, clock::time_point now);
+  void cancel_all(run_shared& run, clock::time_point now);
+  int wait_ms(const run_shared& run, clock::time_point now) const noexcept;
+
+  int ep_;
+  std::vector<slot> slots_;
+  std::vector<std::uint32_t> free_;  // stack of idle slots
+  deadline_list deadlines_;
+  std::size_t in_flight_ = 0;
+  std::array<epoll_event, 512> events_{};
+};
+
+void epoll_worker::run(run_shared& run) {
+  bool targets_left = true;
+  for (;;) {
+    clock::time_point now = clock::now();
+    if (run.stop.stop_requested()) {
+      cancel_all(run, now);
+      return;
+    }
+    if (targets_left && !free_.empty()) {
+      fill(run, now);
+      targets_left = run.cursor.load(std::memory_order_relaxed) < run.targets.size();
+    }
+    if (in_flight_ == 0) {
+      if (!targets_left) return;
+      continue;
+    }
+    const int n =
+        ::epoll_wait(ep_, events_.data(), static_cast<int>(events_.size()), wait_ms(run, now));
+    now = clock::now();
+    for (int k = 0; k < n; ++k)
+      complete(run, static_cast<std::uint32_t>(events_[static_cast<std::size_t>(k)].data.u32), now);
+    expire(run, now);
+  }
+}
+
+void epoll_worker::fill(run_shared& run, clock::time_point now) {
+  while (!free_.empty()) {
+    const std::size_t t = run.take();
+    if (t == no_target) return;
+    const std::uint32_t i = free_.back();
+    free_.pop_back();
+    start(run, i, t, now);
+  }
+}
+
+bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now) {
+  slot& s = slots_[i];
+  s.target = t;
+  s.start = now;
+  s.state = slot_state::connecting;
+  ++in_flight_;
+  const address& a = run.targets[t];
+  const auto sock = dial::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (!sock) {
+    finish(run, i,
+           {std::unexpected(widen<engine_connect_error>(sock.error())), last_native_error(), false},
+           now);
+    return false;
+  }
+  s.fd = *sock;
+  sockaddr_storage ss;
+  const socklen_t len = a.to_native(ss);
+  const auto c = dial::connect(s.fd, reinterpret_cast<const sockaddr*>(&ss), len);
+  if (c) {  // Unix sockets connect at once; TCP to loopback never does, but may
+    finish(run, i, a.is_ip() && is_self_connect(s.fd, a) ? self_connected() : succeeded(), now);
+    return false;
+  }
+  const int code = last_native_error();
+  if (code != EINPROGRESS) {  // a final answer (EAGAIN on a full Unix backlog is WouldBlock)
+    finish(run, i, {std::unexpected(widen<engine_connect_error>(c.error())), code, false}, now);
+    return false;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLOUT;
+  ev.data.u32 = i;
+  if (::epoll_ctl(ep_, EPOLL_CTL_ADD, s.fd, &ev) != 0) {
+    // ENOMEM / ENOSPC (max_user_watches): the attempt cannot be watched.
+    const int e = errno;
+    finish(run, i,
+           {std::unexpected(e == ENOMEM || e == ENOSPC ? engine_connect_error::system_resources
+                                                       : engine_connect_error::unexpected),
+            e, false},
+           now);
+    return false;
+  }
+  deadlines_.push(i);
+  return true;
+}
+
+void epoll_worker::finish(run_shared& run, std::uint32_t i, const outcome& o,
+                          clock::time_point now) {
+  slot& s = slots_[i];
+  if (s.fd >= 0) {
+    dial::close(s.fd);
+    s.fd = -1;
+  }
+  deliver(run, s, o, now);
+  s.state = slot_state::idle;
+  s.target = no_target;
+  --in_flight_;
+  free_.push_back(i);
+}
+
+void epoll_worker::complete(run_shared& run, std::uint32_t i, clock::time_point now) {
+  slot& s = slots_[i];
+  deadlines_.remove(i);
+  const auto r = dial::getsockopt_error(s.fd);
+  if (!r) {
+    finish(run, i,
+           {std::unexpected(widen<engine_connect_error>(r.error())), last_native_error(), false},
+           now);
+    return;
+  }
+  const address& a = run.targets[s.target];
+  finish(run, i, is_self_connect(s.fd, a) ? self_connected() : succeeded(), now);
+}
+
+void epoll_worker::expire(run_shared& run, clock::time_point now) {
+  for (std::uint32_t i = deadlines_.head(); i != no_slot; i = deadlines_.head()) {
+    if (now - slots_[i].start < run.timeout) return;
+    deadlines_.remove(i);
+    finish(run, i, timed_out(), now);
+  }
+}
+
+void epoll_worker::cancel_all(run_shared& run, clock::time_point now) {
+  for (std::uint32_t i = deadlines_.head(); i != no_slot; i = deadlines_.head()) {
+    deadlines_.remove(i);
+    finish(run, i, canceled(), now);
+  }
+}
+
+// Until the next deadline, at most 10 ms so that a stop request is seen promptly.
+int epoll_worker::wait_ms(const run_shared& run, clock::time_point now) const noexcept {
+  constexpr std::chrono::milliseconds slice{10};
+  const std::uint32_t h = deadlines_.head();
+  if (h == no_slot) return static_cast<int>(slice.count());
+  const auto left = slots_[h].start + run.timeout - now;
+  if (left <= clock::duration::zero()) return 0;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left);
+  return static_cast<int>(std::min(ms, slice).count());
+}
+
+}  // namespace
+
+std::expected<std::unique_ptr<worker>, create_failure> make_epoll_worker(std::uint32_t slots) {
+  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) {
+    const int e = errno;
+    engine_create_error name = engine_create_error::unexpected;
+    if (e == EMFILE) name = engine_create_error::process_fd_quota_exceeded;
+    if (e == ENFILE) name = engine_create_error::system_fd_quota_exceeded;
+    if (e == ENOMEM) name = engine_create_error::system_resources;
+    if (e == ENOSYS || e == EPERM) name = engine_create_error::backend_unavailable;
+    return std::unexpected(create_failure{name, e});
+  }
+  return std::make_unique<epoll_worker>(ep, slots);
+}
+
+}  // namespace dial::detail::eng

@@ -1,0 +1,139 @@
+// src/linux/engine_impl.hpp: what the engine's common part and its two back-ends share.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <stop_token>
+#include <vector>
+
+#include "dial/engine.hpp"
+
+namespace dial::detail::eng {
+
+using clock = deadline_clock;
+inline constexpr std::size_t no_target = std::numeric_limits<std::size_t>::max();
+inline constexpr std::uint32_t no_slot = std::numeric_limits<std::uint32_t>::max();
+
+/// What a slot is doing.
+enum class slot_state : std::uint8_t {
+  idle,        ///< free for the next target
+  connecting,  ///< a connect is in flight
+  timed_out,   ///< the deadline passed; the back-end is cancelling it (io_uring)
+  canceled,    ///< stop was requested; the back-end is cancelling it (io_uring)
+  checking,    ///< connected; the self-connect check is running (io_uring)
+};
+
+/// One connect in flight. Preallocated per worker; nothing else is allocated per connect.
+struct slot {
+  std::size_t target = no_target;  ///< index into run()'s targets
+  clock::time_point start{};       ///< when the connect started (the deadline is start + timeout)
+  std::uint32_t prev = no_slot;    ///< deadline list: the slot started just before this one
+  std::uint32_t next = no_slot;    ///< deadline list: the slot started just after this one
+  int fd = -1;                     ///< epoll: the socket; io_uring: unused (direct descriptor)
+  int socket_errno = 0;            ///< io_uring: the socket step failed with this code
+  std::uint32_t generation = 0;    ///< io_uring: counts starts, to tell stale completions
+  slot_state state = slot_state::idle;  ///< what it is doing
+  bool has_file = false;                ///< io_uring: the direct descriptor still holds the socket
+};
+
+/// The in-flight slots in start order. Every connect has the same timeout, so start order is
+/// deadline order: the head is always the next deadline. O(1) append, remove and peek, two
+/// indexes per slot, no allocation.
+class deadline_list {
+ public:
+  explicit deadline_list(std::span<slot> slots) noexcept : slots_(slots) {}
+  /// Appends slot i (just started).
+  void push(std::uint32_t i) noexcept;
+  /// Removes slot i (finished, timed out or canceled).
+  void remove(std::uint32_t i) noexcept;
+  /// The slot with the earliest deadline, or no_slot.
+  [[nodiscard]] std::uint32_t head() const noexcept { return head_; }
+
+ private:
+  std::span<slot> slots_;
+  std::uint32_t head_ = no_slot;
+  std::uint32_t tail_ = no_slot;
+};
+
+/// The state of one run() shared by every worker thread.
+struct run_shared {
+  std::span<const address> targets;       ///< the targets
+  engine_sink* sink = nullptr;            ///< where results go
+  std::stop_token stop;                   ///< cancellation
+  std::chrono::nanoseconds timeout{};     ///< per-connect deadline
+  std::atomic<std::size_t> cursor{0};     ///< the next target to take
+  std::atomic<std::size_t> delivered{0};  ///< results given to the sink
+  std::mutex sink_mutex;                  ///< serialises sink calls
+
+  /// The next target index, or no_target when all are taken.
+  std::size_t take() noexcept {
+    if (cursor.load(std::memory_order_relaxed) >= targets.size()) return no_target;
+    const std::size_t i = cursor.fetch_add(1, std::memory_order_relaxed);
+    return i < targets.size() ? i : no_target;
+  }
+};
+
+/// A finished connect's outcome: success, or a name and the native code behind it.
+struct outcome {
+  std::expected<void, engine_connect_error> result;  ///< the name
+  int native_code = 0;                               ///< the errno (0: success/Timeout/Canceled)
+  bool self_connect = false;                         ///< local == peer (reported as refused)
+};
+
+/// Success.
+inline outcome succeeded() noexcept { return {{}, 0, false}; }
+/// A connect's (or SO_ERROR's) errno through connect's one table (connect_error_from_native).
+outcome from_connect_errno(int code, std::string_view call) noexcept;
+/// A socket() errno through socket's table (socket_error_from_native), widened.
+outcome from_socket_errno(int code) noexcept;
+/// Timeout or Canceled.
+outcome timed_out() noexcept;
+outcome canceled() noexcept;
+/// A loopback self-connect: ConnectionRefused (ECONNREFUSED) with the flag set.
+outcome self_connected() noexcept;
+
+/// Whether a connected socket is connected to itself (getsockname == target).
+bool is_self_connect(int fd, const address& target) noexcept;
+
+/// Whether a port can be chosen as a local ephemeral port (only then can a connect to it be a
+/// self-connect). Read once from /proc/sys/net/ipv4/ip_local_port_range.
+bool in_ephemeral_range(std::uint16_t port) noexcept;
+
+/// Gives one result to the sink (serialised) and counts it.
+void deliver(run_shared& run, const slot& s, const outcome& o, clock::time_point now);
+
+/// One ring or epoll set, driven by one thread during run().
+class worker {
+ public:
+  virtual ~worker() = default;
+  /// Runs targets from `run` until none are left (or stop), then returns with no connect in
+  /// flight and every socket closed.
+  virtual void run(run_shared& run) = 0;
+};
+
+/// A create() failure: the name and the errno behind it.
+struct create_failure {
+  engine_create_error error;  ///< the name
+  int native_code;            ///< the errno
+};
+
+/// The io_uring worker with `slots` slots, after the probe (ring, NOP round trip, opcodes).
+std::expected<std::unique_ptr<worker>, create_failure> make_uring_worker(std::uint32_t slots);
+/// The epoll worker with `slots` slots.
+std::expected<std::unique_ptr<worker>, create_failure> make_epoll_worker(std::uint32_t slots);
+
+/// The per-ring limit of slots for io_uring (its direct-descriptor table is capped by
+/// RLIMIT_NOFILE per ring), and the process-wide limit for epoll (regular descriptors).
+std::size_t uring_slots_per_ring_limit() noexcept;
+std::size_t epoll_total_slots_limit() noexcept;
+
+}  // namespace dial::detail::eng

@@ -1,0 +1,361 @@
+// src/linux/engine_uring.cpp: the io_uring back-end: direct-descriptor socket, connect, close.
+#include <liburing.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+
+#include "common/native.hpp"
+#include "linux/engine_impl.hpp"
+
+namespace dial::detail::eng {
+namespace {
+
+// IORING_OP_FIXED_FD_INSTALL (Linux 6.8): installs a direct descriptor as a regular one. Newer
+// than Debian 12's liburing headers, so spelled here; the probe checks the kernel has it.
+constexpr unsigned op_fixed_fd_install = 54;
+
+// What a completion is for: user_data = slot << 32 | generation (24 bits) << 8 | kind.
+enum class kind : std::uint8_t { connect = 1, socket = 2, cancel = 3, close = 4, install = 5 };
+
+constexpr std::uint64_t tag(std::uint32_t slot_index, std::uint32_t gen, kind k) noexcept {
+  return std::uint64_t{slot_index} << 32 | std::uint64_t{gen & 0xFFFFFFu} << 8 |
+         static_cast<std::uint8_t>(k);
+}
+
+/// One ring, its direct-descriptor table (slot i's socket is direct descriptor i) and its
+/// slots. A connect is one linked chain: [CLOSE i, hard link] -> SOCKET i -> CONNECT fixed i;
+/// the CLOSE and SOCKET post a completion only when they fail (IOSQE_CQE_SKIP_SUCCESS).
+class uring_worker final : public worker {
+ public:
+  uring_worker(io_uring ring, std::uint32_t n)
+      : ring_(ring), slots_(n), addrs_(n), deadlines_(slots_) {
+    free_.reserve(n);
+    for (std::uint32_t i = n; i-- > 0;) free_.push_back(i);
+  }
+  ~uring_worker() override { io_uring_queue_exit(&ring_); }
+  uring_worker(const uring_worker&) = delete;
+  uring_worker& operator=(const uring_worker&) = delete;
+
+  void run(run_shared& run) override;
+
+ private:
+  io_uring_sqe* sqe() noexcept;
+  void reserve(unsigned n) noexcept;
+  void fill(run_shared& run, clock::time_point now);
+  void start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now);
+  void on_cqe(run_shared& run, std::uint64_t data, int res, clock::time_point now);
+  void on_connect(run_shared& run, std::uint32_t i, int res, clock::time_point now);
+  void finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now);
+  void cancel(std::uint32_t i, slot_state why) noexcept;
+  void close_file(std::uint32_t i) noexcept;
+  void expire(const run_shared& run, clock::time_point now) noexcept;
+  __kernel_timespec wait_time(const run_shared& run, clock::time_point now) const noexcept;
+
+  io_uring ring_;
+  std::vector<slot> slots_;
+  std::vector<sockaddr_storage> addrs_;  // the connect address, read by the kernel at submit
+  std::vector<std::uint32_t> free_;      // stack of idle slots
+  deadline_list deadlines_;
+  std::size_t in_flight_ = 0;
+  bool targets_left_ = true;
+};
+
+io_uring_sqe* uring_worker::sqe() noexcept {
+  io_uring_sqe* e = io_uring_get_sqe(&ring_);
+  if (e != nullptr) return e;
+  io_uring_submit(&ring_);  // the SQ is full: hand it to the kernel and take a fresh entry
+  return io_uring_get_sqe(&ring_);
+}
+
+// Makes room for a chain of n entries: a chain must not be split across submissions.
+void uring_worker::reserve(unsigned n) noexcept {
+  if (io_uring_sq_space_left(&ring_) < n) io_uring_submit(&ring_);
+}
+
+void uring_worker::run(run_shared& run) {
+  targets_left_ = true;
+  bool stopping = false;
+  for (;;) {
+    clock::time_point now = clock::now();
+    if (!stopping && run.stop.stop_requested()) {
+      stopping = true;
+      targets_left_ = false;
+      for (std::uint32_t i = deadlines_.head(); i != no_slot; i = deadlines_.head())
+        cancel(i, slot_state::canceled);
+    }
+    if (targets_left_ && !free_.empty()) fill(run, now);
+    if (in_flight_ == 0 && !targets_left_) break;
+    __kernel_timespec ts = wait_time(run, now);
+    io_uring_cqe* cqe = nullptr;
+    const int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN) {
+      record_native(-rc);
+      report_unexpected("io_uring_submit_and_wait_timeout", -rc);
+    }
+    now = clock::now();
+    unsigned head = 0;
+    unsigned seen = 0;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      on_cqe(run, cqe->user_data, cqe->res, now);
+      ++seen;
+    }
+    io_uring_cq_advance(&ring_, seen);
+    expire(run, now);
+  }
+  for (std::uint32_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].has_file) close_file(i);
+  io_uring_submit(&ring_);  // CLOSE of a direct descriptor runs inline, during the submit
+}
+
+void uring_worker::fill(run_shared& run, clock::time_point now) {
+  while (!free_.empty()) {
+    const std::size_t t = run.take();
+    if (t == no_target) {
+      targets_left_ = false;
+      for (const std::uint32_t i : free_)
+        if (slots_[i].has_file) close_file(i);
+      return;
+    }
+    const std::uint32_t i = free_.back();
+    free_.pop_back();
+    start(run, i, t, now);
+  }
+}
+
+void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now) {
+  slot& s = slots_[i];
+  s.target = t;
+  s.start = now;
+  s.state = slot_state::connecting;
+  s.socket_errno = 0;
+  s.generation = (s.generation + 1) & 0xFFFFFFu;
+  ++in_flight_;
+  const address& a = run.targets[t];
+  const auto len = static_cast<unsigned>(a.to_native(addrs_[i]));
+  reserve(3);
+  if (s.has_file) {  // the previous socket of this slot: closed first, whatever happens
+    io_uring_sqe* c = sqe();
+    io_uring_prep_close_direct(c, i);
+    c->flags |= IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(c, tag(i, s.generation, kind::close));
+  }
+  // A blocking socket: io_uring issues the connect non-blocking itself and polls for the
+  // result; a socket opened O_NONBLOCK would complete with EINPROGRESS if io-wq ever ran it.
+  io_uring_sqe* so = sqe();
+  io_uring_prep_socket_direct(so, a.family(), SOCK_STREAM, 0, i, 0);
+  so->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+  io_uring_sqe_set_data64(so, tag(i, s.generation, kind::socket));
+  io_uring_sqe* co = sqe();
+  io_uring_prep_connect(co, static_cast<int>(i), reinterpret_cast<const sockaddr*>(&addrs_[i]),
+                        len);
+  co->flags |= IOSQE_FIXED_FILE;
+  io_uring_sqe_set_data64(co, tag(i, s.generation, kind::connect));
+  s.has_file = true;
+  deadlines_.push(i);
+}
+
+void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::time_point now) {
+  const auto i = static_cast<std::uint32_t>(data >> 32);
+  const auto gen = static_cast<std::uint32_t>(data >> 8) & 0xFFFFFFu;
+  const auto k = static_cast<kind>(data & 0xFF);
+  if (i >= slots_.size()) return;
+  slot& s = slots_[i];
+  if (gen != s.generation || s.state == slot_state::idle) return;  // stale, or a failed CLOSE
+  switch (k) {
+    case kind::connect:
+      on_connect(run, i, res, now);
+      return;
+    case kind::socket:             // the socket step failed; its CONNECT completes with ECANCELED
+      if (s.socket_errno == -1) {  // ... and already has
+        s.has_file = false;
+        finish(run, i, from_socket_errno(-res), now);
+      } else {
+        s.socket_errno = -res;
+      }
+      return;
+    case kind::install: {
+      outcome o = succeeded();
+      if (res >= 0) {  // a regular descriptor for the connected socket: ask getsockname
+        if (is_self_connect(res, run.targets[s.target])) o = self_connected();
+        ::close(res);
+      }  // else (EMFILE...): the check is skipped and the connect reported as it completed
+      finish(run, i, o, now);
+      return;
+    }
+    case kind::cancel:
+    case kind::close:
+      return;  // a cancel that found nothing (ENOENT, EALREADY); a CLOSE failure
+  }
+}
+
+void uring_worker::on_connect(run_shared& run, std::uint32_t i, int res, clock::time_point now) {
+  slot& s = slots_[i];
+  if (s.state == slot_state::connecting) deadlines_.remove(i);
+  if (s.socket_errno > 0) {  // the chain broke at SOCKET: report socket's error
+    s.has_file = false;
+    finish(run, i, from_socket_errno(s.socket_errno), now);
+    return;
+  }
+  if (s.state == slot_state::timed_out) return finish(run, i, timed_out(), now);
+  if (s.state == slot_state::canceled) return finish(run, i, canceled(), now);
+  if (res == -ECANCELED) {  // SOCKET failed and its completion is still to come
+    s.socket_errno = -1;
+    return;
+  }
+  if (res < 0) return finish(run, i, from_connect_errno(-res, "io_uring connect"), now);
+  const address& a = run.targets[s.target];
+  if (!a.is_ip() || !in_ephemeral_range(a.port())) return finish(run, i, succeeded(), now);
+  // Only a port the kernel could pick as our own local port can be a self-connect: make the
+  // direct descriptor a regular one for one getsockname.
+  s.state = slot_state::checking;
+  io_uring_sqe* e = sqe();
+  io_uring_prep_rw(static_cast<int>(op_fixed_fd_install), e, static_cast<int>(i), nullptr, 0, 0);
+  e->flags |= IOSQE_FIXED_FILE;
+  io_uring_sqe_set_data64(e, tag(i, s.generation, kind::install));
+}
+
+void uring_worker::finish(run_shared& run, std::uint32_t i, const outcome& o,
+                          clock::time_point now) {
+  slot& s = slots_[i];
+  deliver(run, s, o, now);
+  s.state = slot_state::idle;
+  s.target = no_target;
+  --in_flight_;
+  free_.push_back(i);
+  // Closed now unless the next start of this slot (this same round) closes it in its chain.
+  if (!targets_left_ && s.has_file) close_file(i);
+}
+
+void uring_worker::cancel(std::uint32_t i, slot_state why) noexcept {
+  slot& s = slots_[i];
+  deadlines_.remove(i);
+  s.state = why;
+  io_uring_sqe* e = sqe();
+  io_uring_prep_cancel64(e, tag(i, s.generation, kind::connect), 0);
+  e->flags |= IOSQE_CQE_SKIP_SUCCESS;
+  io_uring_sqe_set_data64(e, tag(i, s.generation, kind::cancel));
+}
+
+void uring_worker::close_file(std::uint32_t i) noexcept {
+  slot& s = slots_[i];
+  io_uring_sqe* c = sqe();
+  io_uring_prep_close_direct(c, i);
+  c->flags |= IOSQE_CQE_SKIP_SUCCESS;
+  io_uring_sqe_set_data64(c, tag(i, s.generation, kind::close));
+  s.has_file = false;
+}
+
+void uring_worker::expire(const run_shared& run, clock::time_point now) noexcept {
+  for (std::uint32_t i = deadlines_.head(); i != no_slot; i = deadlines_.head()) {
+    if (now - slots_[i].start < run.timeout) return;
+    cancel(i, slot_state::timed_out);
+  }
+}
+
+// Until the next deadline, at most 10 ms so that a stop request is seen promptly.
+__kernel_timespec uring_worker::wait_time(const run_shared& run,
+                                          clock::time_point now) const noexcept {
+  std::chrono::nanoseconds left = std::chrono::milliseconds{10};
+  const std::uint32_t h = deadlines_.head();
+  if (h != no_slot) {
+    const auto d =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(slots_[h].start + run.timeout - now);
+    left = std::clamp(d, std::chrono::nanoseconds{0}, left);
+  }
+  __kernel_timespec ts{};
+  ts.tv_sec = 0;
+  ts.tv_nsec = left.count();
+  return ts;
+}
+
+// ---- the probe ---------------------------------------------------------------------------------
+
+create_failure failure(int code) noexcept {
+  engine_create_error e = engine_create_error::unexpected;
+  switch (code) {
+    case ENOSYS:
+    case EPERM:
+    case EACCES:
+    case EOPNOTSUPP:
+      e = engine_create_error::backend_unavailable;
+      break;
+    case EMFILE:
+      e = engine_create_error::process_fd_quota_exceeded;
+      break;
+    case ENFILE:
+      e = engine_create_error::system_fd_quota_exceeded;
+      break;
+    case ENOMEM:
+    case EAGAIN:
+      e = engine_create_error::system_resources;
+      break;
+    default:
+      break;
+  }
+  return {e, code};
+}
+
+int init_ring(io_uring& ring, std::uint32_t slots) noexcept {
+  const unsigned sq = std::clamp(std::bit_ceil(3u * slots), 8u, 4096u);
+  const unsigned cq = std::clamp(std::bit_ceil(2u * slots + 64u), 2u * sq, 65536u);
+  io_uring_params p{};
+  p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+  p.cq_entries = cq;
+  int rc = io_uring_queue_init_params(sq, &ring, &p);
+  if (rc == -EINVAL) {  // a kernel without SUBMIT_ALL / COOP_TASKRUN
+    p = {};
+    p.flags = IORING_SETUP_CQSIZE;
+    p.cq_entries = cq;
+    rc = io_uring_queue_init_params(sq, &ring, &p);
+  }
+  return rc;
+}
+
+// A NOP round trip: a seccomp profile may allow io_uring_setup and refuse io_uring_enter.
+int nop_round_trip(io_uring& ring) noexcept {
+  io_uring_sqe* e = io_uring_get_sqe(&ring);
+  if (e == nullptr) return -EAGAIN;
+  io_uring_prep_nop(e);
+  io_uring_sqe_set_data64(e, 7);
+  int rc = io_uring_submit_and_wait(&ring, 1);
+  if (rc < 0) return rc;
+  io_uring_cqe* cqe = nullptr;
+  rc = io_uring_peek_cqe(&ring, &cqe);
+  if (rc < 0) return rc;
+  const int res = cqe->res;
+  const bool ours = cqe->user_data == 7;
+  io_uring_cqe_seen(&ring, cqe);
+  return !ours ? -EIO : res;
+}
+
+// Every opcode the back-end uses; a kernel without one is refused (automatic falls back).
+int probe_opcodes(io_uring& ring) noexcept {
+  io_uring_probe* p = io_uring_get_probe_ring(&ring);
+  if (p == nullptr) return -ENOSYS;
+  bool ok = true;
+  for (const unsigned op :
+       {unsigned{IORING_OP_SOCKET}, unsigned{IORING_OP_CONNECT}, unsigned{IORING_OP_CLOSE},
+        unsigned{IORING_OP_ASYNC_CANCEL}, op_fixed_fd_install})
+    ok = ok && io_uring_opcode_supported(p, static_cast<int>(op)) != 0;
+  io_uring_free_probe(p);
+  return ok ? 0 : -ENOSYS;
+}
+
+}  // namespace
+
+std::expected<std::unique_ptr<worker>, create_failure> make_uring_worker(std::uint32_t slots) {
+  io_uring ring{};
+  int rc = init_ring(ring, slots);
+  if (rc < 0) return std::unexpected(failure(-rc));
+  rc = nop_round_trip(ring);
+  if (rc == 0) rc = probe_opcodes(ring);
+  if (rc == 0) rc = io_uring_register_files_sparse(&ring, slots);
+  if (rc < 0) {
+    io_uring_queue_exit(&ring);
+    return std::unexpected(failure(-rc));
+  }
+  return std::make_unique<uring_worker>(ring, slots);
+}
+
+}  // namespace dial::detail::eng

@@ -1,0 +1,428 @@
+// tests/unit/engine_test.cpp: dial::engine on both back-ends against real loopback sockets.
+#include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <new>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+#include "dial/engine.hpp"
+#include "support.hpp"
+
+// ---- an allocation counter: every operator new of this test program goes through here --------
+namespace {
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+namespace t = dial::test;
+using dial::engine;
+using dial::engine_backend;
+using dial::engine_connect_error;
+using dial::engine_options;
+using dial::engine_result;
+
+dial::address to_address(const t::addr& a) {
+  auto r = dial::address::from_native(a.sa(), a.len);
+  if (!r) throw std::runtime_error("from_native");
+  return *r;
+}
+
+/// What the tests compare: the name (0 = success) and the raw code of one result.
+struct seen {
+  int id = -1;  // -1: no result
+  int native = 0;
+  bool self = false;
+  int count = 0;
+};
+
+/// Collects results by index into storage reserved up front (on_result never allocates).
+class collecting_sink final : public dial::engine_sink {
+ public:
+  explicit collecting_sink(std::size_t n) : by_index_(n) {}
+  void on_result(const engine_result& r) override {
+    seen& s = by_index_.at(r.index);
+    s.id = r.outcome ? 0 : static_cast<int>(r.outcome.error());
+    s.native = r.native_code;
+    s.self = r.self_connect;
+    ++s.count;
+    if (in_sink_.exchange(true)) overlapped_ = true;  // two calls at once would set this
+    in_sink_.store(false);
+    ++total_;
+  }
+  const std::vector<seen>& results() const { return by_index_; }
+  std::size_t total() const { return total_; }
+  bool overlapped() const { return overlapped_; }
+
+ private:
+  std::vector<seen> by_index_;
+  std::atomic<bool> in_sink_{false};
+  bool overlapped_ = false;
+  std::size_t total_ = 0;
+};
+
+constexpr int id(engine_connect_error e) { return static_cast<int>(e); }
+
+engine make(engine_backend b, std::size_t concurrency = 256, unsigned threads = 2,
+            std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) {
+  engine_options o;
+  o.backend = b;
+  o.concurrency = concurrency;
+  o.threads = threads;
+  o.timeout = timeout;
+  auto e = engine::create(o);
+  if (!e)
+    throw std::runtime_error(std::string("engine::create: ") + std::string(dial::name(e.error())));
+  return std::move(*e);
+}
+
+/// A loopback target set: `open` connects to listeners, `refused` to bound, non-listening ports,
+/// interleaved so both kinds are in flight together. Keeps its sockets alive.
+struct target_set {
+  std::vector<t::listener> listeners;
+  std::vector<t::listener> closed;
+  std::vector<dial::address> targets;
+  std::vector<int> want;  // expected id per target
+  std::vector<int> want_native;
+
+  target_set(int family, std::size_t open, std::size_t refused, std::size_t ports = 8) {
+    for (std::size_t i = 0; i < ports; ++i) listeners.push_back(t::tcp_listener(family, 4096));
+    for (std::size_t i = 0; i < ports; ++i) closed.push_back(t::closed_tcp_port(family));
+    const std::size_t n = open + refused;
+    for (std::size_t i = 0, o = 0, r = 0; i < n; ++i) {
+      const bool take_open = o < open && (r >= refused || i % 2 == 0);
+      if (take_open) {
+        targets.push_back(to_address(listeners[o++ % ports].where));
+        want.push_back(0);
+        want_native.push_back(0);
+      } else {
+        targets.push_back(to_address(closed[r++ % ports].where));
+        want.push_back(id(engine_connect_error::connection_refused));
+        want_native.push_back(ECONNREFUSED);
+      }
+    }
+  }
+};
+
+class EngineBackend : public ::testing::TestWithParam<engine_backend> {};
+
+std::string backend_name(const ::testing::TestParamInfo<engine_backend>& p) {
+  return std::string(dial::name(p.param));
+}
+
+TEST(Engine, NamesTheBackends) {
+  EXPECT_EQ(dial::name(engine_backend::automatic), "automatic");
+  EXPECT_EQ(dial::name(engine_backend::io_uring), "io_uring");
+  EXPECT_EQ(dial::name(engine_backend::epoll), "epoll");
+}
+
+TEST(Engine, RefusesInvalidOptions) {
+  engine_options o;
+  o.concurrency = 0;
+  auto e = engine::create(o);
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error(), dial::engine_create_error::invalid_option);
+  o.concurrency = 1;
+  o.timeout = std::chrono::milliseconds(-1);
+  e = engine::create(o);
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error(), dial::engine_create_error::invalid_option);
+}
+
+TEST(Engine, AutomaticPicksIoUringHere) {
+  // FACTS.md: io_uring works on this machine, so automatic must not silently fall back.
+  auto e = make(engine_backend::automatic);
+  EXPECT_EQ(e.backend(), engine_backend::io_uring);
+  EXPECT_EQ(e.threads(), 2u);
+}
+
+TEST_P(EngineBackend, GivesEveryTargetItsExactResult) {
+  auto e = make(GetParam());
+  ASSERT_EQ(e.backend(), GetParam());
+  target_set ts(AF_INET, 300, 300);
+  target_set ts6(AF_INET6, 50, 50, 2);
+  ts.targets.insert(ts.targets.end(), ts6.targets.begin(), ts6.targets.end());
+  ts.want.insert(ts.want.end(), ts6.want.begin(), ts6.want.end());
+  ts.want_native.insert(ts.want_native.end(), ts6.want_native.begin(), ts6.want_native.end());
+  const int fds = t::count_open_fds();
+  collecting_sink sink(ts.targets.size());
+  EXPECT_EQ(e.run(ts.targets, sink), ts.targets.size());
+  EXPECT_EQ(t::count_open_fds(), fds) << "a socket was leaked";
+  EXPECT_FALSE(sink.overlapped()) << "the sink was called from two threads at once";
+  for (std::size_t i = 0; i < ts.targets.size(); ++i) {
+    const seen& s = sink.results()[i];
+    EXPECT_EQ(s.count, 1) << "target " << i;
+    EXPECT_EQ(s.id, ts.want[i]) << "target " << i << " " << ts.targets[i];
+    EXPECT_EQ(s.native, ts.want_native[i]) << "target " << i;
+  }
+}
+
+TEST_P(EngineBackend, ReportsTimeoutsAtTheDeadline) {
+  // A listener whose accept queue is full drops SYNs: the connect is still in progress at the
+  // deadline.
+  auto full = t::full_tcp_listener(AF_INET);
+  auto e = make(GetParam(), 16, 1, std::chrono::milliseconds(200));
+  std::vector<dial::address> targets(4, to_address(full.l.where));
+  collecting_sink sink(targets.size());
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(e.run(targets, sink), targets.size());
+  const auto took = std::chrono::steady_clock::now() - t0;
+  for (const seen& s : sink.results()) {
+    EXPECT_EQ(s.id, id(engine_connect_error::timeout));
+    EXPECT_EQ(s.native, 0);
+  }
+  // A behaviour window, not a speed claim: not before the deadline, and not long after it.
+  EXPECT_GE(took, std::chrono::milliseconds(190));
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+}
+
+TEST_P(EngineBackend, ConnectsUnixSockets) {
+  t::scratch_dir dir;
+  auto l = t::unix_listener(dir / "s", 64);
+  auto e = make(GetParam(), 8, 1);
+  std::vector<dial::address> targets;
+  targets.push_back(*dial::address::unix_path(dir / "s"));
+  targets.push_back(*dial::address::unix_path(dir / "missing"));
+  collecting_sink sink(targets.size());
+  EXPECT_EQ(e.run(targets, sink), 2u);
+  EXPECT_EQ(sink.results()[0].id, 0);
+  EXPECT_EQ(sink.results()[1].id, id(engine_connect_error::file_not_found));
+  EXPECT_EQ(sink.results()[1].native, ENOENT);
+}
+
+TEST_P(EngineBackend, RespectsTheConcurrencyLimitAndThreads) {
+  for (const unsigned threads : {1u, 2u, 3u}) {
+    auto e = make(GetParam(), 5, threads);
+    EXPECT_EQ(e.concurrency(), 5u);
+    EXPECT_EQ(e.threads(), threads);
+    target_set ts(AF_INET, 40, 40, 2);
+    collecting_sink sink(ts.targets.size());
+    EXPECT_EQ(e.run(ts.targets, sink), ts.targets.size());
+    for (std::size_t i = 0; i < ts.targets.size(); ++i)
+      EXPECT_EQ(sink.results()[i].id, ts.want[i]) << "threads " << threads << " target " << i;
+  }
+}
+
+TEST_P(EngineBackend, EmptyTargetListDeliversNothing) {
+  auto e = make(GetParam());
+  collecting_sink sink(0);
+  EXPECT_EQ(e.run({}, sink), 0u);
+}
+
+TEST_P(EngineBackend, StopMidRunCancelsWhatIsInFlight) {
+  // 64 connects that can only time out (a full accept queue), timeout 10 s, stop after 100 ms:
+  // every started one ends Canceled, the rest get no result, run returns promptly.
+  auto full = t::full_tcp_listener(AF_INET);
+  auto e = make(GetParam(), 16, 2, std::chrono::milliseconds(10000));
+  std::vector<dial::address> targets(64, to_address(full.l.where));
+  collecting_sink sink(targets.size());
+  std::stop_source stop;
+  std::jthread stopper([&stop] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    stop.request_stop();
+  });
+  const int fds = t::count_open_fds();
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::size_t n = e.run(targets, sink, stop.get_token());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  EXPECT_EQ(n, 16u) << "exactly the connects in flight get a result";
+  EXPECT_EQ(sink.total(), n);
+  for (const seen& s : sink.results())
+    if (s.count != 0) {
+      EXPECT_EQ(s.id, id(engine_connect_error::canceled));
+    }
+  EXPECT_EQ(t::count_open_fds(), fds);
+}
+
+TEST_P(EngineBackend, DoesNotAllocatePerConnect) {
+  auto e = make(GetParam(), 64, 1);
+  target_set ts(AF_INET, 500, 1500, 4);
+  std::vector<dial::address> few(ts.targets.begin(), ts.targets.begin() + 100);
+  collecting_sink sink(ts.targets.size());
+  e.run(few, sink);  // warm up (the port-range read, ...)
+  const long a0 = g_allocations.load();
+  e.run(few, sink);
+  const long per_small_run = g_allocations.load() - a0;
+  const long a1 = g_allocations.load();
+  e.run(ts.targets, sink);
+  const long per_big_run = g_allocations.load() - a1;
+  EXPECT_EQ(per_big_run, per_small_run) << "allocations grow with the number of connects";
+  EXPECT_LE(per_big_run, 4) << "one run() allocates only its thread bookkeeping";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EngineBackend,
+                         ::testing::Values(engine_backend::io_uring, engine_backend::epoll),
+                         backend_name);
+
+TEST(Engine, BothBackendsAgreeOnAMixedLoopbackSet) {
+  target_set ts(AF_INET, 400, 400);
+  collecting_sink a(ts.targets.size()), b(ts.targets.size());
+  make(engine_backend::io_uring).run(ts.targets, a);
+  make(engine_backend::epoll).run(ts.targets, b);
+  for (std::size_t i = 0; i < ts.targets.size(); ++i) {
+    EXPECT_EQ(a.results()[i].id, b.results()[i].id) << "target " << i;
+    EXPECT_EQ(a.results()[i].native, b.results()[i].native) << "target " << i;
+  }
+}
+
+// ---- seccomp: io_uring refused -----------------------------------------------------------------
+
+// In a child: every io_uring_setup fails with `err`, whatever its arguments.
+bool refuse_io_uring_setup(int err) {
+  sock_filter prog[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_io_uring_setup, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (static_cast<std::uint32_t>(err) & 0xFFFF)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog fprog{static_cast<unsigned short>(sizeof prog / sizeof prog[0]), prog};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
+  return ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) == 0;
+}
+
+class IoUringRefused : public ::testing::TestWithParam<int> {};
+
+TEST_P(IoUringRefused, AutomaticFallsBackToEpollAndExplicitFails) {
+  const int err = GetParam();
+  EXPECT_EQ(t::run_in_child([err] {
+              if (!refuse_io_uring_setup(err)) return 90;
+              engine_options o;
+              o.backend = engine_backend::io_uring;
+              auto explicit_uring = engine::create(o);
+              if (explicit_uring) return 91;
+              if (explicit_uring.error() != dial::engine_create_error::backend_unavailable)
+                return 92;
+              if (dial::last_native_error() != err) return 93;
+              o.backend = engine_backend::automatic;
+              auto automatic = engine::create(o);
+              if (!automatic) return 94;
+              if (automatic->backend() != engine_backend::epoll) return 95;
+              // ... and the fallback really connects.
+              target_set ts(AF_INET, 10, 10, 2);
+              collecting_sink sink(ts.targets.size());
+              if (automatic->run(ts.targets, sink) != ts.targets.size()) return 96;
+              for (std::size_t i = 0; i < ts.targets.size(); ++i)
+                if (sink.results()[i].id != ts.want[i]) return 97;
+              return 0;
+            }),
+            0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Errnos, IoUringRefused, ::testing::Values(EPERM, ENOSYS),
+                         [](const ::testing::TestParamInfo<int>& p) {
+                           return std::string(p.param == EPERM ? "EPERM" : "ENOSYS");
+                         });
+
+// ---- 20 000 connects with injected failures ----------------------------------------------------
+
+long rss_kib() {
+  long kib = 0;
+  if (std::FILE* f = std::fopen("/proc/self/status", "re")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+    std::fclose(f);
+  }
+  return kib;
+}
+
+// 20 000 targets: IPv4 open and refused, IPv6 open and refused. In the child, socket(AF_INET6)
+// fails with ENOBUFS (seccomp): epoll's socket() goes through the system call, so every IPv6
+// result is SystemResources/ENOBUFS; io_uring's IORING_OP_SOCKET does not, so there the IPv6
+// results are the real ones. Each run twice: fds, allocations and RSS must not grow.
+int twenty_thousand(engine_backend b) {
+  target_set v4(AF_INET, 4000, 12000, 16);
+  target_set v6(AF_INET6, 1000, 3000, 4);
+  if (!t::inject_errno(SYS_socket, ENOBUFS, AF_INET6)) return 80;
+  std::vector<dial::address> targets = v4.targets;
+  targets.insert(targets.end(), v6.targets.begin(), v6.targets.end());
+  std::vector<int> want = v4.want, want_native = v4.want_native;
+  for (std::size_t i = 0; i < v6.targets.size(); ++i) {
+    const bool injected = b == engine_backend::epoll;
+    want.push_back(injected ? id(engine_connect_error::system_resources) : v6.want[i]);
+    want_native.push_back(injected ? ENOBUFS : v6.want_native[i]);
+  }
+  auto e = make(b, 2048, 2);
+  collecting_sink sink(targets.size());
+  const int fds = t::count_open_fds();
+  long rss_after_first = 0, allocs_first = 0;
+  for (int round = 0; round < 2; ++round) {
+    const long a0 = g_allocations.load();
+    collecting_sink s(targets.size());
+    if (e.run(targets, s) != targets.size()) return 81;
+    const long allocs = g_allocations.load() - a0;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      const seen& r = s.results()[i];
+      if (r.count != 1 || r.id != want[i] || r.native != want_native[i]) {
+        std::fprintf(stderr, "target %zu %s: id %d native %d count %d, want %d/%d\n", i,
+                     targets[i].to_string().c_str(), r.id, r.native, r.count, want[i],
+                     want_native[i]);
+        return 82;
+      }
+    }
+    if (t::count_open_fds() != fds) return 83;
+    if (round == 0) {
+      rss_after_first = rss_kib();
+      allocs_first = allocs;
+    } else {
+      if (allocs != allocs_first) return 84;
+      if (rss_kib() > rss_after_first + 1024) return 85;  // flat within 1 MiB
+    }
+  }
+  return 0;
+}
+
+TEST_P(EngineBackend, TwentyThousandConnectsWithInjectedFailures) {
+  const engine_backend b = GetParam();
+  EXPECT_EQ(t::run_in_child([b] { return twenty_thousand(b); }, std::chrono::seconds(40)), 0);
+}
+
+// RLIMIT_NOFILE lowered under a running engine: socket() fails with EMFILE for the connects that
+// find no descriptor, each reported ProcessFdQuotaExceeded; every other result is still exact.
+TEST(Engine, EpollReportsProcessFdQuotaExceededWhenTheLimitIsLowered) {
+  EXPECT_EQ(
+      t::run_in_child([] {
+        auto e = make(engine_backend::epoll, 256, 1);
+        target_set ts(AF_INET, 0, 2000, 4);
+        rlimit rl{};
+        ::getrlimit(RLIMIT_NOFILE, &rl);
+        rl.rlim_cur = static_cast<rlim_t>(t::count_open_fds() + 40);
+        if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) return 70;
+        collecting_sink sink(ts.targets.size());
+        if (e.run(ts.targets, sink) != ts.targets.size()) return 71;
+        std::size_t quota = 0;
+        for (const seen& s : sink.results()) {
+          if (s.id == id(engine_connect_error::process_fd_quota_exceeded) && s.native == EMFILE)
+            ++quota;
+          else if (s.id != id(engine_connect_error::connection_refused))
+            return 72;
+        }
+        return quota > 0 && quota < ts.targets.size() ? 0 : 73;
+      }),
+      0);
+}
+
+}  // namespace
