@@ -8,7 +8,11 @@ packages=(
   iproute2 valgrind clang-format               # namespace fixtures, instruction counts, style
   g++-mingw-w64-x86-64-posix googletest        # Windows cross build (GoogleTest from source)
   wine wine64                                  # Windows tests: /usr/bin/wine runs wine64
+  nlohmann-json3-dev                           # dial scan --json
+  libuv1-dev libasio-dev nmap                  # engine benchmarks: libuv, Asio, nmap side by side
   liburing-dev                                 # the engine's io_uring back-end
+  libc-ares-dev                                # dial::resolve's default back-end
+  dnsmasq-base nftables                        # resolver/Happy Eyeballs tests: DNS, dropped SYNs
 )
 missing=()
 for p in "${packages[@]}"; do

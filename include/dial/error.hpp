@@ -13,6 +13,7 @@ namespace dial {
 /// success), enumerator, the specification's spelling, the portable std::errc it is equivalent to
 /// (`none` where no errc fits), and a one-line meaning. Each call's set is a subset of this list.
 /// What each name means for the caller and which native codes produce it: docs/errors.md.
+// clang-format off
 #define DIAL_ERROR_LIST(X)                                                                        \
   X(1, access_denied, AccessDenied, permission_denied, "access denied")                           \
   X(2, permission_denied, PermissionDenied, operation_not_permitted,                              \
@@ -97,9 +98,21 @@ namespace dial {
   /* ids 80-99: the dialer (deadlines, cancellation, resolution, Happy Eyeballs) */               \
   X(80, timeout, Timeout, timed_out, "the deadline passed before the operation completed")        \
   X(81, canceled, Canceled, operation_canceled, "the operation was canceled")                     \
+  X(82, unknown_host_name, UnknownHostName, none, "no such host name (NXDOMAIN)")                 \
+  X(83, host_lacks_network_addresses, HostLacksNetworkAddresses, none,                            \
+    "the host name exists but has no IPv4 or IPv6 address")                                       \
+  X(84, temporary_name_server_failure, TemporaryNameServerFailure,                                \
+    resource_unavailable_try_again,                                                               \
+    "the name server did not answer or failed temporarily; try again later")                      \
+  X(85, name_server_failure, NameServerFailure, none,                                             \
+    "the name server refused the query or answered with a permanent failure")                     \
+  X(86, invalid_host_name, InvalidHostName, invalid_argument,                                     \
+    "not a valid host name (empty, too long, a NUL byte or an empty label)")                      \
+  X(87, out_of_memory, OutOfMemory, not_enough_memory, "the resolver ran out of memory")          \
   /* ids 100-119: the engine (many connects in flight) */                                         \
   X(100, backend_unavailable, BackendUnavailable, function_not_supported,                         \
     "the requested engine back-end is refused by the kernel or a security policy")
+// clang-format on
 
 /// The global identity of an error name: the value every set's enumerator carries.
 enum class error_id : std::uint8_t {

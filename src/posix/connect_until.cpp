@@ -3,18 +3,13 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/eventfd.h>
-#endif
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
-#include <cstdint>
-#include <optional>
 
 #include "common/native.hpp"
 #include "dial/dialer.hpp"
+#include "posix/stop_waker.hpp"
 
 namespace dial {
 namespace {
@@ -28,66 +23,24 @@ result fail(connect_until_error e, int native) noexcept {
   return std::unexpected(e);
 }
 
-// Milliseconds from now to `deadline`, rounded up so that a poll never wakes before it.
-int ms_until(clock::time_point deadline) noexcept {
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
-  return static_cast<int>(std::clamp<decltype(left)>(left, 0, INT_MAX));
-}
+using detail::stop_waker;
 
-// A descriptor that becomes readable when the stop token is triggered, so that one poll waits
-// for the socket and for cancellation together. Only made when cancellation is possible.
-class stop_waker {
- public:
-  explicit stop_waker(const std::stop_token& stop) noexcept {
-    if (!stop.stop_possible()) return;
-#ifdef __linux__
-    read_ = write_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-#else
-    int p[2];
-    if (::pipe(p) == 0) {
-      read_ = p[0];
-      write_ = p[1];
-      ::fcntl(write_, F_SETFL, O_NONBLOCK);
-    }
-#endif
-    if (read_ >= 0) callback_.emplace(stop, wake{write_});
-  }
-  ~stop_waker() {
-    callback_.reset();  // first: the callback must not write to a closed descriptor
-    if (read_ >= 0) ::close(read_);
-    if (write_ >= 0 && write_ != read_) ::close(write_);
-  }
-  stop_waker(const stop_waker&) = delete;
-  stop_waker& operator=(const stop_waker&) = delete;
-  int fd() const noexcept { return read_; }
+enum class waited { ready, hung_up, timeout, canceled, failed };
 
- private:
-  struct wake {
-    int fd;
-    void operator()() const noexcept {
-      const std::uint64_t one = 1;
-      [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);  // full or closed: already woken
-    }
-  };
-  int read_ = -1;
-  int write_ = -1;
-  std::optional<std::stop_callback<wake>> callback_;
-};
-
-enum class waited { ready, timeout, canceled, failed };
-
-// Waits until `events` on `s` (or only the deadline when s < 0), the deadline, or a stop.
+// Waits until `events` on `s` (or only the deadline when s < 0), the deadline, or a stop. A
+// waker without a descriptor (none could be made) makes the poll wake in slices to look.
 waited wait_for(int s, short events, const stop_waker& waker, const std::stop_token& stop,
                 clock::time_point deadline) noexcept {
   for (;;) {
     if (stop.stop_requested()) return waited::canceled;
     pollfd p[2] = {{s, events, 0}, {waker.fd(), POLLIN, 0}};
-    const int rc = ::poll(p, waker.fd() >= 0 ? 2 : 1, ms_until(deadline));
+    const int rc = ::poll(p, waker.fd() >= 0 ? 2 : 1, waker.timeout_ms(deadline));
     if (rc < 0) {
       if (errno == EINTR) continue;
       return waited::failed;
     }
     if (stop.stop_requested()) return waited::canceled;
+    if (rc > 0 && (p[0].revents & POLLHUP) != 0) return waited::hung_up;
     if (rc > 0 && p[0].revents != 0) return waited::ready;
     if (clock::now() >= deadline) return waited::timeout;
   }
@@ -108,16 +61,19 @@ bool is_connected(socket_t s) noexcept {
   return ::getpeername(s, reinterpret_cast<sockaddr*>(&peer), &len) == 0;
 }
 
-// EINPROGRESS: the attempt runs in the kernel; wait for it and read its outcome.
+// EINPROGRESS: the attempt runs in the kernel; wait for it and read its outcome. Readiness is
+// re-checked: no error and no peer is a spurious wake-up, and the wait goes on. A hang-up with
+// neither (the connection came and went, its error already consumed) would poll ready forever,
+// so it ends the attempt as a reset.
 result complete(socket_t s, const stop_waker& waker, const std::stop_token& stop,
                 clock::time_point deadline) noexcept {
   for (;;) {
     const waited w = wait_for(s, POLLOUT, waker, stop, deadline);
-    if (w != waited::ready) return wait_failed(w);
+    if (w != waited::ready && w != waited::hung_up) return wait_failed(w);
     if (auto done = getsockopt_error(s); !done)
       return std::unexpected(widen<connect_until_error>(done.error()));
     if (is_connected(s)) return {};
-    // A spurious wake-up: no error and no peer yet. Wait again.
+    if (w == waited::hung_up) return fail(connect_until_error::connection_reset_by_peer, 0);
   }
 }
 
@@ -168,7 +124,11 @@ std::expected<void, connect_until_error> connect_until(socket_t sock, const sock
   if (was_blocking && ::fcntl(sock, F_SETFL, flags | O_NONBLOCK) != 0)
     return fail(connect_until_error::unexpected, errno);
   result r = attempt(sock, addr, len, deadline, stop);
-  if (r && was_blocking) ::fcntl(sock, F_SETFL, flags);
+  if (was_blocking) {  // on failure too: the documented state is "as it came in"
+    const int native = last_native_error();
+    ::fcntl(sock, F_SETFL, flags);
+    detail::record_native(native);
+  }
   return r;
 }
 

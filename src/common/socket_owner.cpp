@@ -1,11 +1,12 @@
-// src/posix/socket_owner.cpp: connect_to_address, listen_on and the address readers on POSIX.
-#include <netinet/in.h>
-#include <sys/socket.h>
+// src/common/socket_owner.cpp: connect_to_address, listen_on and the address readers, for every OS
+// family; what differs between them is behind src/common/socket_owner_os.hpp.
+#include "common/sockets.hpp"  // sockaddr_storage: <sys/socket.h> or <winsock2.h>
 
 #include <expected>
 #include <optional>
 
-#include "../common/native.hpp"
+#include "common/native.hpp"
+#include "common/socket_owner_os.hpp"
 #include "dial/socket.hpp"
 
 namespace dial {
@@ -29,16 +30,10 @@ std::unexpected<To> fail(owned_socket& s, From e) noexcept {
   return std::unexpected(widen<To>(e));
 }
 
-/// Binds `s` to `source`; with an IP address and port 0, asks the kernel to pick the port at
-/// connect time (IP_BIND_ADDRESS_NO_PORT). That option is an optimisation: a kernel without it
-/// (ENOPROTOOPT, before Linux 4.2) binds the port at once, which is still correct.
+/// Binds `s` to `source`; with an IP address and port 0, the port is left to connect time where
+/// the system can do that (owner_defer_source_port).
 std::expected<void, bind_error> bind_source(socket_t s, const address& source) noexcept {
-#ifdef IP_BIND_ADDRESS_NO_PORT
-  if (source.is_ip() && source.port() == 0) {
-    const int one = 1;
-    (void)::setsockopt(s, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-  }
-#endif
+  if (source.is_ip() && source.port() == 0) detail::owner_defer_source_port(s);
   sockaddr_storage ss;
   const socklen_t len = source.to_native(ss);
   return dial::bind(s, reinterpret_cast<const sockaddr*>(&ss), len);
@@ -48,9 +43,10 @@ std::expected<void, bind_error> bind_source(socket_t s, const address& source) n
 template <class Call>
 std::optional<address> read_address(Call call) noexcept {
   sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
+  constexpr auto room = static_cast<socklen_t>(sizeof ss);
+  socklen_t len = room;
   if (!call(reinterpret_cast<sockaddr*>(&ss), &len)) return std::nullopt;
-  if (len > sizeof ss) return std::nullopt;
+  if (len > room) return std::nullopt;  // truncated: a family too big for sockaddr_storage
   auto a = address::from_native(reinterpret_cast<const sockaddr*>(&ss), len);
   if (!a) return std::nullopt;
   return *a;
@@ -61,11 +57,12 @@ std::optional<address> read_address(Call call) noexcept {
 std::expected<owned_socket, connect_to_address_error> connect_to_address(
     const address& to, const connect_options& options) noexcept {
   using E = connect_to_address_error;
-  int type = options.type == socket_type::datagram ? SOCK_DGRAM : SOCK_STREAM;
-  if (options.non_blocking) type |= SOCK_NONBLOCK;
+  const int type = detail::owner_socket_type(options.type, options.non_blocking);
   auto raw = dial::socket(to.family(), type, 0);
   if (!raw) return std::unexpected(widen<E>(raw.error()));
   owned_socket s(*raw);
+  if (options.non_blocking && !detail::owner_set_non_blocking(s.get()))
+    return fail<E>(s, connect_to_address_error::unexpected);
   if (options.source) {
     auto b = bind_source(s.get(), *options.source);
     if (!b) return fail<E>(s, b.error());
@@ -77,7 +74,7 @@ std::expected<owned_socket, connect_to_address_error> connect_to_address(
     // A non-blocking attempt under way (EINPROGRESS) is what the caller asked for; EAGAIN (a
     // full Unix backlog) has nothing in progress and is a real WouldBlock.
     const bool in_progress = options.non_blocking && c.error() == connect_error::would_block &&
-                             last_native_error() == EINPROGRESS;
+                             detail::owner_attempt_in_progress(last_native_error());
     if (!in_progress) return fail<E>(s, c.error());
   }
   return s;
@@ -88,11 +85,8 @@ std::expected<owned_socket, listen_on_error> listen_on(const address& at, int ba
   auto raw = dial::socket(at.family(), SOCK_STREAM, 0);
   if (!raw) return std::unexpected(widen<E>(raw.error()));
   owned_socket s(*raw);
-  if (at.is_ip()) {
-    const int one = 1;
-    if (!dial::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one))
-      return fail<E>(s, listen_on_error::unexpected);
-  }
+  if (at.is_ip() && !detail::owner_prepare_listener(s.get()))
+    return fail<E>(s, listen_on_error::unexpected);
   sockaddr_storage ss;
   const socklen_t len = at.to_native(ss);
   if (auto b = dial::bind(s.get(), reinterpret_cast<const sockaddr*>(&ss), len); !b)

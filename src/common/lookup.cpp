@@ -1,0 +1,206 @@
+// src/common/lookup.cpp: numeric hosts, the hosts file, RFC 6724 order, and lookup dispatch.
+#include "common/lookup.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace dial {
+namespace {
+
+using detail::family_answer;
+
+// A lookup answered before it starts: a numeric host, or the hosts file.
+class ready_lookup final : public detail::lookup {
+ public:
+  explicit ready_lookup(const std::vector<address>& all) {
+    deliver(answer(all, address_kind::ipv6));
+    deliver(answer(all, address_kind::ipv4));
+  }
+  void wait_set(std::vector<detail::lookup_fd>&) override {}
+  deadline_clock::time_point wake_at() override { return deadline_clock::time_point::max(); }
+  void on_ready(int, bool, bool) override {}
+  void on_tick() override {}
+
+ private:
+  static family_answer answer(const std::vector<address>& all, address_kind family) {
+    std::vector<address> mine;
+    for (const address& a : all)
+      if (a.kind() == family) mine.push_back(a);
+    family_answer f{family, std::move(mine), 0};
+    if (f.result->empty()) f.result = std::unexpected(resolve_error::host_lacks_network_addresses);
+    return f;
+  }
+};
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view without_trailing_dot(std::string_view host) noexcept {
+  if (host.size() > 1 && host.back() == '.') host.remove_suffix(1);
+  return host;
+}
+
+bool looks_like_ipv4(std::string_view host) noexcept {
+  return !host.empty() && host.find_first_not_of("0123456789.") == std::string_view::npos;
+}
+
+// The RFC 6724 rules look at IPv4 as ::ffff:a.b.c.d; this gives the IPv6 bytes either way.
+std::array<std::uint8_t, 16> as_ipv6(const address& a) noexcept {
+  if (a.kind() == address_kind::ipv6) return a.ipv6_bytes();
+  std::array<std::uint8_t, 16> b{};
+  b[10] = b[11] = 0xff;
+  const auto v4 = a.ipv4_bytes();
+  std::copy(v4.begin(), v4.end(), b.begin() + 12);
+  return b;
+}
+
+bool has_prefix(const std::array<std::uint8_t, 16>& b, std::initializer_list<std::uint8_t> head,
+                int bits) noexcept {
+  int i = 0;
+  for (std::uint8_t h : head) {
+    const int take = std::min(8, bits - 8 * i);
+    if (take <= 0) break;
+    const auto mask = static_cast<std::uint8_t>(0xff << (8 - take));
+    if ((b[static_cast<std::size_t>(i)] & mask) != (h & mask)) return false;
+    ++i;
+  }
+  return true;
+}
+
+}  // namespace
+
+int rfc6724_precedence(const address& a) noexcept {
+  if (!a.is_ip()) return -1;
+  const auto b = as_ipv6(a);
+  const bool zeros96 = std::all_of(b.begin(), b.begin() + 12, [](auto x) { return x == 0; });
+  if (zeros96 && std::all_of(b.begin() + 12, b.begin() + 15, [](auto x) { return x == 0; }) &&
+      b[15] == 1)
+    return 50;                                                                   // ::1/128
+  if (has_prefix(b, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96)) return 35;  // IPv4
+  if (has_prefix(b, {0x20, 0x02}, 16)) return 30;                                // 6to4
+  if (has_prefix(b, {0x20, 0x01, 0, 0}, 32)) return 5;                           // Teredo
+  if (has_prefix(b, {0xfc}, 7)) return 3;                                        // ULA
+  if (zeros96) return 1;                                                         // ::/96
+  if (has_prefix(b, {0xfe, 0xc0}, 10)) return 1;                                 // site-local
+  if (has_prefix(b, {0x3f, 0xfe}, 16)) return 1;                                 // 6bone
+  return 40;                                                                     // ::/0
+}
+
+int rfc6724_scope(const address& a) noexcept {
+  if (!a.is_ip()) return 0;
+  if (a.kind() == address_kind::ipv4 || a.is_v4_mapped())
+    return a.is_loopback() || a.is_link_local() || (as_ipv6(a)[12] == 169 && as_ipv6(a)[13] == 254)
+               ? 2
+               : 14;
+  const auto b = a.ipv6_bytes();
+  if (b[0] == 0xff) return b[1] & 0x0f;  // multicast: the scope field
+  if (a.is_loopback() || a.is_link_local()) return 2;
+  if (has_prefix(b, {0xfe, 0xc0}, 10)) return 5;
+  return 14;
+}
+
+void sort_destinations(std::vector<address>& addresses) {
+  std::vector<address> unique;  // first occurrence wins: duplicates add nothing but delay
+  for (const address& a : addresses)
+    if (std::find(unique.begin(), unique.end(), a) == unique.end()) unique.push_back(a);
+  std::stable_sort(unique.begin(), unique.end(), [](const address& x, const address& y) {
+    const int px = rfc6724_precedence(x), py = rfc6724_precedence(y);
+    if (px != py) return px > py;                // rule 6
+    return rfc6724_scope(x) < rfc6724_scope(y);  // rule 8
+  });
+  addresses = std::move(unique);
+}
+
+namespace detail {
+
+std::expected<address, address_parse_failure> parse_numeric_host(std::string_view host,
+                                                                 std::uint16_t port) noexcept {
+  // Port 1 for the parse (the grammar may refuse 0), then the real one.
+  std::array<char, address_max_text_size + 16> text{};
+  std::string_view inner = host;
+  if (inner.size() >= 2 && inner.front() == '[' && inner.back() == ']')
+    inner = inner.substr(1, inner.size() - 2);
+  const bool v6 = inner.find(':') != std::string_view::npos;
+  if (inner.size() + 8 > text.size())
+    return std::unexpected(address_parse_failure{address_parse_error::unknown_form, 0});
+  std::size_t n = 0;
+  if (v6) text[n++] = '[';
+  for (char c : inner) text[n++] = c;
+  if (v6) text[n++] = ']';
+  text[n++] = ':';
+  text[n++] = '1';
+  auto parsed = address::parse({text.data(), n});
+  if (!parsed) return std::unexpected(parsed.error());
+  return parsed->with_port(port);
+}
+
+bool valid_host_name(std::string_view host) noexcept {
+  host = without_trailing_dot(host);
+  if (host.empty() || host.size() > 253) return false;
+  std::size_t label = 0;
+  for (char c : host) {
+    if (c == '\0') return false;
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+    } else if (++label > 63) {
+      return false;
+    }
+  }
+  return label > 0;
+}
+
+std::vector<address> hosts_file_lookup(const std::string& path, std::string_view host,
+                                       std::uint16_t port) {
+  std::vector<address> found;
+  if (path.empty()) return found;
+  std::ifstream in(path);
+  host = without_trailing_dot(host);
+  std::string line;
+  while (std::getline(in, line)) {  // bounded by the file's length
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream fields(line);
+    std::string addr_text, name;
+    if (!(fields >> addr_text)) continue;
+    bool match = false;
+    while (!match && fields >> name) match = iequals(without_trailing_dot(name), host);
+    if (!match) continue;
+    if (auto a = parse_numeric_host(addr_text, port)) found.push_back(*a);
+  }
+  return found;
+}
+
+resolve_error combine_failures(resolve_error a, resolve_error b) noexcept {
+  if (a == resolve_error::unknown_host_name || b == resolve_error::unknown_host_name)
+    return resolve_error::unknown_host_name;
+  if (a == resolve_error::host_lacks_network_addresses) return b;
+  return a;
+}
+
+std::expected<std::unique_ptr<lookup>, resolve_error> start_lookup(std::string_view host,
+                                                                   std::uint16_t port,
+                                                                   const resolve_options& options) {
+  const bool v6_text = host.find(':') != std::string_view::npos;
+  if (v6_text || looks_like_ipv4(host) || host.starts_with('[')) {
+    if (auto a = parse_numeric_host(host, port))
+      return std::make_unique<ready_lookup>(std::vector<address>{*a});
+    if (v6_text || host.starts_with('[')) return std::unexpected(resolve_error::invalid_host_name);
+    // Digits and dots that are not a strict dotted quad ("1.2.3") are asked as a name.
+  }
+  if (!valid_host_name(host)) return std::unexpected(resolve_error::invalid_host_name);
+  if (options.backend == resolver_backend::system) return start_system_lookup(host, port, options);
+  if (auto listed = hosts_file_lookup(options.hosts_file, host, port); !listed.empty())
+    return std::make_unique<ready_lookup>(listed);
+  return start_ares_lookup(host, port, options);
+}
+
+}  // namespace detail
+}  // namespace dial

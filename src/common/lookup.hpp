@@ -1,0 +1,96 @@
+// src/common/lookup.hpp: the asynchronous lookup that resolve and Happy Eyeballs drive (internal).
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "dial/address.hpp"
+#include "dial/resolve.hpp"
+
+namespace dial::detail {
+
+/// One family's answer: the addresses (port already set), or why there are none.
+struct family_answer {
+  address_kind family = address_kind::ipv6;  ///< ipv6 for AAAA, ipv4 for A
+  std::expected<std::vector<address>, resolve_error> result;
+  int native = 0;  ///< the back-end's status or errno behind an error (0: none)
+};
+
+/// A descriptor the lookup wants watched, and for what.
+struct lookup_fd {
+  int fd = -1;
+  bool read = false;
+  bool write = false;
+};
+
+/// An asynchronous lookup of one name: AAAA and A asked separately, each answer delivered as it
+/// arrives. The caller owns the wait: it polls wait_set() until wake_at(), then calls on_ready()
+/// for every descriptor that polled ready and on_tick() once, and takes the answers. Dropping the
+/// lookup cancels whatever is still outstanding.
+class lookup {
+ public:
+  lookup() = default;
+  lookup(const lookup&) = delete;
+  lookup& operator=(const lookup&) = delete;
+  virtual ~lookup() = default;
+
+  /// The descriptors to wait on now (they change as queries are sent and retried).
+  virtual void wait_set(std::vector<lookup_fd>& out) = 0;
+  /// When on_tick must run even if nothing polled ready (resolver retry timers).
+  [[nodiscard]] virtual deadline_clock::time_point wake_at() = 0;
+  /// A descriptor from wait_set() polled ready.
+  virtual void on_ready(int fd, bool readable, bool writable) = 0;
+  /// Timers: call after every wait.
+  virtual void on_tick() = 0;
+  /// Answers that arrived since the last call, in arrival order.
+  [[nodiscard]] std::vector<family_answer> take_answers() {
+    std::vector<family_answer> out;
+    out.swap(answers_);
+    return out;
+  }
+  /// Whether both families have answered (all answers may still be waiting in take_answers()).
+  [[nodiscard]] bool finished() const noexcept { return delivered_ == 2; }
+
+ protected:
+  void deliver(family_answer a) {
+    answers_.push_back(std::move(a));
+    ++delivered_;
+  }
+
+ private:
+  std::vector<family_answer> answers_;
+  int delivered_ = 0;
+};
+
+/// Starts looking `host` up: a numeric host or a hosts-file hit is answered before this returns
+/// (no descriptors, both answers ready), otherwise the back-end's queries are sent. Fails only
+/// when nothing could be started (InvalidHostName, OutOfMemory, descriptor limits, Unexpected).
+[[nodiscard]] std::expected<std::unique_ptr<lookup>, resolve_error> start_lookup(
+    std::string_view host, std::uint16_t port, const resolve_options& options);
+
+/// The numeric address `host` names ("192.0.2.1", "2001:db8::1", "[fe80::1%eth0]"), if it is one.
+[[nodiscard]] std::expected<address, address_parse_failure> parse_numeric_host(
+    std::string_view host, std::uint16_t port) noexcept;
+
+/// Every address the hosts file at `path` gives `host` (case-insensitive; aliases count).
+[[nodiscard]] std::vector<address> hosts_file_lookup(const std::string& path, std::string_view host,
+                                                     std::uint16_t port);
+
+/// Whether `host` is acceptable as a DNS name: 1-253 bytes (a trailing dot aside), no NUL, every
+/// label 1-63 bytes.
+[[nodiscard]] bool valid_host_name(std::string_view host) noexcept;
+
+/// Combines two families' failures into the one resolve reports: UnknownHostName if either said
+/// so, then HostLacksNetworkAddresses only if both did, else the first other error.
+[[nodiscard]] resolve_error combine_failures(resolve_error a, resolve_error b) noexcept;
+
+/// The back-ends (src/posix/): start the DNS queries for both families.
+[[nodiscard]] std::expected<std::unique_ptr<lookup>, resolve_error> start_ares_lookup(
+    std::string_view host, std::uint16_t port, const resolve_options& options);
+[[nodiscard]] std::expected<std::unique_ptr<lookup>, resolve_error> start_system_lookup(
+    std::string_view host, std::uint16_t port, const resolve_options& options);
+
+}  // namespace dial::detail

@@ -1,0 +1,104 @@
+# tests/cli/scan.cmake: `dial scan` (included by tests/cli/CMakeLists.txt). Loopback only: the
+# fixtures' listeners and closed ports, and a full-port scan inside a private network namespace.
+get_target_property(dial_sources dial SOURCES)
+if(NOT dial_sources MATCHES "src/linux/engine")
+  return()  # the library has no engine yet: `dial scan` is not built
+endif()
+set(scan_dir ${CMAKE_CURRENT_SOURCE_DIR})
+set(time_re [=[[0-9.]+ (µs|ms|s)]=])
+
+# ---- human output and exit status --------------------------------------------------------------
+cli_test(scan.open_and_refused ${with_fixture} tcp4-listen tcp4-closed tcp6-listen --
+  ${expect} 0 [=[^dial scan: 3 targets. back-end (io_uring|epoll), [0-9]+ threads?, [0-9]+ in flight, timeout 2000 ms$]=]
+  [=[^OPEN +TIME$]=] "^127\\.0\\.0\\.1:[0-9]+ +${time_re}$" "^\\[::1\\]:[0-9]+ +${time_re}$"
+  [=[^Outcomes: Connected 2, ConnectionRefused 1$]=]
+  [=[^3 of 3 targets in [0-9.]+ s \([0-9.]+k?/s\), 2 open, back-end (io_uring|epoll)$]=] "!ETA"
+  -- ${dial} scan {0} {1} {2})
+cli_test(scan.none_open ${with_fixture} tcp4-closed tcp4-closed --
+  ${expect} 1 [=[^No target is open\.$]=] [=[^Outcomes: ConnectionRefused 2$]=] "!^OPEN"
+  -- ${dial} scan {0} {1})
+foreach(backend io_uring epoll)
+  cli_test(scan.backend_${backend} ${with_fixture} tcp4-listen tcp4-closed --
+    ${expect} 0 "back-end ${backend}, " [=[^Outcomes: Connected 1, ConnectionRefused 1$]=]
+    -- ${dial} scan --backend ${backend} --threads 1 --concurrency 1 {0} {1})
+endforeach()
+# HOST -p PORTS: the fixtures' ports as a list and as a one-port range; the host in three forms.
+cli_test(scan.host_ports ${with_fixture} tcp4-listen tcp4-closed --
+  ${expect} 0 [=[^dial scan: 127\.0\.0\.1, 3 ports. back-end]=] [=[^Outcomes: ConnectionRefused 2, Connected 1$]=]
+  -- bash -c [=[exec "$0" scan 127.0.0.1 --ports="${1##*:},${2##*:}-${2##*:},${1##*:},1"]=]
+     ${dial} {0} {1})
+cli_test(scan.host_ipv6_forms ${with_fixture} tcp6-listen --
+  ${expect} 0 "^\\[::1\\]:[0-9]+ +${time_re}$" [=[^Outcomes: Connected 2$]=]
+  -- bash -c [=[exec "$0" scan ::1 '[::1]' -p "${1##*:}"]=] ${dial} {0})
+# A name from /etc/hosts (localhost is 127.0.0.1 there): no DNS query is sent.
+cli_test(scan.host_name ${with_fixture} tcp4-listen --
+  ${expect} 0 "^127\\.0\\.0\\.1:[0-9]+ +${time_re}$" [=[^Outcomes: Connected 1$]=]
+  -- bash -c [=[exec "$0" scan localhost -p "${1##*:}"]=] ${dial} {0})
+
+# ---- NDJSON: every line parses and matches docs/scan-json.md -----------------------------------
+cli_test(scan.json_schema ${with_fixture} tcp4-listen tcp6-listen tcp4-listen tcp4-closed --
+  python3 ${scan_dir}/check_scan_json.py ${dial} {0} {1} {2} -- {3})
+
+# ---- targets from a file and from standard input -----------------------------------------------
+cli_test(scan.input_file ${with_fixture} tcp4-listen tcp4-closed --
+  ${expect} 0 [=[^dial scan: 2 targets. back-end]=] "^127\\.0\\.0\\.1:[0-9]+ +${time_re}$"
+  [=[^Outcomes: Connected 1, ConnectionRefused 1$]=]
+  -- bash -c [=[f=$(mktemp) && trap 'rm -f "$f"' EXIT &&
+     printf '# fixtures\n\n  %s\n%s   # closed\n' "$1" "$2" >"$f" && "$0" scan -i "$f"]=] ${dial} {0} {1})
+cli_test(scan.input_stdin ${with_fixture} tcp4-listen tcp4-closed --
+  ${expect} 0 [=[^dial scan: 3 targets. back-end]=] [=[^Outcomes: ConnectionRefused 2, Connected 1$]=]
+  -- bash -c [=[printf '%s\n#x\n%s\n' "$1" "$2" | "$0" scan "$2" -i -]=] ${dial} {0} {1})
+cli_test(scan.input_hosts_with_ports ${with_fixture} tcp4-listen --
+  ${expect} 0 [=[^Outcomes: Connected 2$]=]
+  -- bash -c [=[printf '127.0.0.1\n::ffff:127.0.0.1\n' | "$0" scan -i - -p "${1##*:}"]=]
+     ${dial} {0})
+
+# ---- usage errors: exit 2, a message, nothing scanned ------------------------------------------
+function(scan_usage_test name pattern)
+  add_test(NAME cli.scan.usage.${name}
+           COMMAND ${expect} 2 "${pattern}" "!^OPEN" "!^Outcomes" -- ${dial} scan ${ARGN})
+  set_tests_properties(cli.scan.usage.${name} PROPERTIES TIMEOUT 60 LABELS cli)
+endfunction()
+scan_usage_test(port_zero [=[^dial scan: bad port list '0': port 0 cannot]=] 127.0.0.1 -p 0)
+scan_usage_test(port_too_big [=[^dial scan: bad port list '1,70000': port 70000 is above 65535$]=]
+                127.0.0.1 -p 1,70000)
+scan_usage_test(range_backwards [=[^dial scan: bad port list '10-5': range 10-5 runs backwards$]=]
+                127.0.0.1 -p 10-5)
+scan_usage_test(port_not_number [=[^dial scan: bad port list '22,ssh': 'ssh' is not a port]=]
+                127.0.0.1 -p 22,ssh)
+scan_usage_test(port_list_hole [=[^dial scan: bad port list '22,,80': a port is missing$]=]
+                127.0.0.1 -p 22,,80)
+scan_usage_test(ports_twice [=[^dial scan: -p is given twice$]=] 127.0.0.1 -p 1 -p 2)
+scan_usage_test(ports_missing_value [=[^dial scan: -p needs a value$]=] 127.0.0.1 -p)
+scan_usage_test(bad_target [=[^dial scan: bad target '127\.0\.0\.1': MissingPort at offset 9$]=]
+                127.0.0.1)
+scan_usage_test(bad_host [=[^dial scan: bad host '1\.2\.3': not a numeric IPv4 or IPv6]=]
+                1.2.3 -p 1)
+scan_usage_test(host_with_port [=[^dial scan: bad host '127\.0\.0\.1:22']=] 127.0.0.1:22 -p 1)
+scan_usage_test(no_target [=[^dial scan: no target given$]=])
+scan_usage_test(unknown_option [=[^dial scan: unknown option '--bogus'$]=] --bogus 127.0.0.1:1)
+scan_usage_test(unknown_backend [=[^dial scan: unknown back-end 'kqueue'$]=]
+                --backend kqueue 127.0.0.1:1)
+scan_usage_test(bad_timeout [=[^dial scan: bad timeout '0ms']=] --timeout 0ms 127.0.0.1:1)
+scan_usage_test(bad_concurrency [=[^dial scan: bad concurrency '0'$]=] --concurrency 0 127.0.0.1:1)
+scan_usage_test(bad_threads [=[^dial scan: bad thread count 'two'$]=] --threads two 127.0.0.1:1)
+scan_usage_test(missing_input [=[^dial scan: cannot read '/nonexistent/targets\.txt'$]=]
+                -i /nonexistent/targets.txt)
+cli_test(scan.usage.bad_input_line
+  ${expect} 2 [=[^dial scan: .*targets\.txt:3: bad target 'localhost:80': UnknownForm at offset 0$]=]
+  "!^Outcomes"
+  -- bash -c [=[d=$(mktemp -d) && trap 'rm -rf "$d"' EXIT &&
+     printf '127.0.0.1:1\n# ok\nlocalhost:80\n' >"$d/targets.txt" && "$0" scan -i "$d/targets.txt"]=] ${dial})
+cli_test(scan.usage.bad_stdin_line
+  ${expect} 2 [=[^dial scan: <stdin>:2: bad host '300\.1\.1\.1': ]=]
+  -- bash -c [=[printf '127.0.0.1\n300.1.1.1\n' | "$0" scan -p 1 -i -]=] ${dial})
+cli_test(scan.help ${expect} 0 [=[^Usage: dial scan HOST\.\.\. -p PORTS]=] [=[^Exit status:$]=]
+  [=[^  0  at least one target was open$]=] [=[^  1  no target was open]=] [=[^  2  usage error]=]
+  -- ${dial} scan --help)
+cli_test(scan.in_main_help ${expect} 0 [=[^       dial scan HOST -p PORTS]=] -- ${dial} --help)
+
+# ---- Ctrl-C and the progress bar in a terminal -------------------------------------------------
+cli_test(scan.sigint ${with_fixture} tcp4-listen --
+  python3 ${scan_dir}/check_scan_sigint.py ${dial} {0})
+cli_test(scan.tty_progress_full_range
+  bash ${scan_dir}/check_scan_tty.sh ${dial} ${with_fixture})

@@ -1,0 +1,147 @@
+// tests/unit/resolve_test.cpp: numeric hosts, the hosts file, invalid names, RFC 6724 order.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <stop_token>
+
+#include "dial/dial.hpp"
+#include "support.hpp"
+
+namespace {
+
+using dial::address;
+using dial::resolve_error;
+using namespace std::chrono_literals;
+namespace t = dial::test;
+
+address A(const char* text) { return *address::parse(text); }
+
+// A server nobody answers on: any query sent there fails the lookup (ECONNREFUSED, so
+// TemporaryNameServerFailure), which lets a test prove that no query was sent.
+dial::resolve_options no_dns() {
+  dial::resolve_options o;
+  o.servers = {A("127.0.0.1:1")};
+  o.query_timeout = 200ms;
+  o.query_tries = 1;
+  return o;
+}
+
+TEST(Resolve, SetIsClosedAndNamed) {
+  EXPECT_EQ(std::size(dial::error_set_traits<resolve_error>::members), 12u);
+  EXPECT_EQ(dial::name(resolve_error::unknown_host_name), "UnknownHostName");
+  EXPECT_EQ(dial::name(resolve_error::host_lacks_network_addresses), "HostLacksNetworkAddresses");
+  EXPECT_EQ(dial::name(resolve_error::temporary_name_server_failure), "TemporaryNameServerFailure");
+  EXPECT_EQ(dial::name(resolve_error::name_server_failure), "NameServerFailure");
+  EXPECT_EQ(static_cast<int>(resolve_error::unknown_host_name), 82);
+  EXPECT_TRUE(std::error_code(resolve_error::timeout) == std::errc::timed_out);
+}
+
+TEST(Resolve, NumericHostsNeedNoQuery) {
+  const auto o = no_dns();
+  struct {
+    const char* host;
+    address want;
+  } cases[] = {
+      {"192.0.2.1", A("192.0.2.1:443")},         {"2001:db8::1", A("[2001:db8::1]:443")},
+      {"[2001:db8::1]", A("[2001:db8::1]:443")}, {"::1", A("[::1]:443")},
+      {"fe80::1%1", A("[fe80::1%1]:443")},
+  };
+  for (const auto& c : cases) {
+    auto r = dial::resolve(c.host, 443, o);
+    ASSERT_TRUE(r) << c.host << ": " << dial::name(r.error());
+    ASSERT_EQ(r->size(), 1u) << c.host;
+    EXPECT_EQ(r->front(), c.want) << c.host;
+  }
+}
+
+TEST(Resolve, InvalidNamesSendNothing) {
+  const auto o = no_dns();
+  const std::string long_label(64, 'a');
+  std::string long_name;
+  for (int i = 0; i < 64; ++i) long_name += "abc.";
+  for (std::string host :
+       {std::string(""), std::string("a..b"), std::string(".a"), long_label, long_name,
+        std::string("a\0b", 3), std::string("2001:db8::zz"), std::string("[::1")}) {
+    auto r = dial::resolve(host, 80, o);
+    ASSERT_FALSE(r) << host;
+    EXPECT_EQ(r.error(), resolve_error::invalid_host_name) << host;
+  }
+}
+
+TEST(Resolve, HostsFileIsHonouredWithoutAQuery) {
+  const t::scratch_dir dir;
+  {
+    std::ofstream f(dir / "hosts");
+    f << "# comment line\n"
+         "192.0.2.77   hosted.test  alias.test   # trailing comment\n"
+         "2001:db8::77 hosted.test\n"
+         "not-an-address hosted.test\n";
+  }
+  auto o = no_dns();
+  o.hosts_file = dir / "hosts";
+  auto r = dial::resolve("ALIAS.test.", 8080, o);
+  ASSERT_TRUE(r) << dial::name(r.error());
+  EXPECT_EQ(*r, (std::vector<address>{A("192.0.2.77:8080")}));
+  auto both = dial::resolve("hosted.test", 1, o);
+  ASSERT_TRUE(both) << dial::name(both.error());
+  EXPECT_EQ(*both, (std::vector<address>{A("[2001:db8::77]:1"), A("192.0.2.77:1")}));
+}
+
+TEST(Resolve, NotInTheHostsFileAsksTheServer) {
+  const t::scratch_dir dir;
+  { std::ofstream(dir / "hosts") << "192.0.2.77 hosted.test\n"; }
+  auto o = no_dns();
+  o.hosts_file = dir / "hosts";
+  auto r = dial::resolve("elsewhere.test", 1, o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), resolve_error::temporary_name_server_failure);
+}
+
+TEST(Resolve, AlreadyCanceledIsCanceled) {
+  std::stop_source s;
+  s.request_stop();
+  auto o = no_dns();
+  o.stop = s.get_token();
+  auto r = dial::resolve("192.0.2.1", 1, o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), resolve_error::canceled);
+}
+
+TEST(Resolve, SystemBackendResolvesNumericAndLocalhost) {
+  dial::resolve_options o;
+  o.backend = dial::resolver_backend::system;
+  auto r = dial::resolve("127.0.0.1", 9, o);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, (std::vector<address>{A("127.0.0.1:9")}));
+  auto l = dial::resolve("localhost", 9, o);  // /etc/hosts through nsswitch
+  ASSERT_TRUE(l) << dial::name(l.error());
+  for (const address& a : *l) EXPECT_TRUE(a.is_loopback()) << a;
+}
+
+TEST(Rfc6724, PrecedenceAndScope) {
+  EXPECT_EQ(dial::rfc6724_precedence(A("[::1]:1")), 50);
+  EXPECT_EQ(dial::rfc6724_precedence(A("[2001:db8::1]:1")), 40);
+  EXPECT_EQ(dial::rfc6724_precedence(A("192.0.2.1:1")), 35);
+  EXPECT_EQ(dial::rfc6724_precedence(A("[::ffff:192.0.2.1]:1")), 35);
+  EXPECT_EQ(dial::rfc6724_precedence(A("[2002:c000:201::1]:1")), 30);
+  EXPECT_EQ(dial::rfc6724_precedence(A("[2001:0:1::1]:1")), 5);
+  EXPECT_EQ(dial::rfc6724_precedence(A("[fd00::1]:1")), 3);
+  EXPECT_EQ(dial::rfc6724_precedence(A("[fec0::1]:1")), 1);
+  EXPECT_EQ(dial::rfc6724_scope(A("[fe80::1%1]:1")), 2);
+  EXPECT_EQ(dial::rfc6724_scope(A("127.0.0.1:1")), 2);
+  EXPECT_EQ(dial::rfc6724_scope(A("169.254.1.1:1")), 2);
+  EXPECT_EQ(dial::rfc6724_scope(A("192.0.2.1:1")), 14);
+  EXPECT_EQ(dial::rfc6724_scope(A("[ff05::1]:1")), 5);
+}
+
+TEST(Rfc6724, SortIsStableByPrecedenceThenScopeAndDropsDuplicates) {
+  std::vector<address> v = {A("192.0.2.1:1"),     A("[fd00::1]:1"),          A("[2001:db8::1]:1"),
+                            A("192.0.2.2:1"),     A("[2002:c000:201::1]:1"), A("[::1]:1"),
+                            A("[2001:db8::2]:1"), A("192.0.2.1:1"),          A("169.254.0.1:1")};
+  dial::sort_destinations(v);
+  EXPECT_EQ(v, (std::vector<address>{A("[::1]:1"), A("[2001:db8::1]:1"), A("[2001:db8::2]:1"),
+                                     A("169.254.0.1:1"), A("192.0.2.1:1"), A("192.0.2.2:1"),
+                                     A("[2002:c000:201::1]:1"), A("[fd00::1]:1")}));
+}
+
+}  // namespace

@@ -1,0 +1,275 @@
+// tools/dial/scan.cpp: `dial scan`: the command line, the targets, the engine run, the report.
+#include "scan.hpp"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <expected>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "dial/engine.hpp"
+#include "progress.hpp"
+#include "scan_output.hpp"
+#include "targets.hpp"
+
+namespace dial::cli {
+namespace {
+
+constexpr int exit_open = 0;
+constexpr int exit_none_open = 1;
+constexpr int exit_usage = 2;
+
+constexpr std::string_view scan_help = R"(Usage: dial scan HOST... -p PORTS [OPTION]...
+       dial scan TARGET... [OPTION]...
+       dial scan -i FILE [OPTION]...          (FILE '-' is standard input)
+
+Connect to many targets at once through dial's engine (io_uring, or epoll where io_uring is
+refused), then list the open ones (those that accepted the connection) and count every outcome
+by its name: Connected, ConnectionRefused, Timeout, NetworkUnreachable, ...
+
+Scan only hosts you are allowed to scan.
+
+Targets:
+  HOST -p PORTS   every port of PORTS on each HOST: 127.0.0.1, ::1, [::1], or a name (looked up
+                  in /etc/hosts, then DNS; every address it has is scanned)
+  TARGET          a.b.c.d:port, [v6addr]:port, unix:/path or unix:@name
+  -i FILE         one HOST (with -p) or TARGET (without) per line; blank lines and lines
+                  starting with '#' are skipped, text after a blank and '#' is a comment.
+                  May be given more than once; the words of the command line come first.
+
+Options:
+  -p, --ports LIST        ports and ranges, as in 22,80,8000-8100 or 1-65535
+  -i, --input FILE        read targets (or hosts) from FILE, or from standard input for '-'
+  --timeout TIME          per-connect deadline: 500ms, 2s or a number of milliseconds
+                          (default 2000ms)
+  --concurrency N         connects in flight at once over all threads (default 4096; the engine
+                          lowers it to what the descriptor limit allows)
+  --threads N             engine threads, one ring or epoll set each (default 0: one per CPU)
+  --backend NAME          io_uring, epoll or auto (default auto: io_uring if the kernel allows it)
+  --json                  one JSON object per result, then a summary object (NDJSON; the schema
+                          is in docs/scan-json.md); no progress bar
+  -q, --quiet             no progress bar
+  -h, --help              show this help and exit
+
+A progress bar (done/total, rate, ETA) is drawn on standard error when it is a terminal.
+Ctrl-C stops the scan: connects in flight are canceled and what was found so far is printed.
+
+Exit status:
+  0  at least one target was open
+  1  no target was open (also when the scan was interrupted before finding one)
+  2  usage error (an unknown option, a bad port list, host or target, an unreadable input file,
+     no target at all), or the engine could not start (such as --backend io_uring where the
+     kernel refuses io_uring)
+)";
+
+/// What the command line asks for.
+struct scan_request {
+  std::optional<port_list> ports;
+  std::vector<std::string_view> words;  ///< hosts (with -p) or targets
+  std::vector<std::string_view> inputs;
+  engine_options engine;
+  bool json = false;
+  bool quiet = false;
+  bool help = false;
+};
+
+int usage_error(std::string_view message) {
+  fmt::print(stderr, "dial scan: {}\nTry 'dial scan --help' for more information.\n", message);
+  return exit_usage;
+}
+
+template <class T>
+std::optional<T> parse_number(std::string_view s) {
+  T v{};
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+std::optional<std::chrono::milliseconds> parse_timeout(std::string_view s) {
+  long long scale = 1;
+  if (s.ends_with("ms")) {
+    s.remove_suffix(2);
+  } else if (s.ends_with("s")) {
+    s.remove_suffix(1);
+    scale = 1000;
+  }
+  const auto n = parse_number<long long>(s);
+  if (!n || *n <= 0 || *n > 86'400'000 / scale) return std::nullopt;
+  return std::chrono::milliseconds(*n * scale);
+}
+
+std::optional<engine_backend> parse_backend(std::string_view s) {
+  if (s == "io_uring") return engine_backend::io_uring;
+  if (s == "epoll") return engine_backend::epoll;
+  if (s == "auto") return engine_backend::automatic;
+  return std::nullopt;
+}
+
+// Applies one option that takes a value.
+std::expected<void, std::string> apply(scan_request& r, std::string_view opt,
+                                       std::string_view value) {
+  if (opt == "-p" || opt == "--ports") {
+    if (r.ports) return std::unexpected("-p is given twice");
+    auto p = parse_ports(value);
+    if (!p) return std::unexpected(fmt::format("bad port list '{}': {}", value, p.error()));
+    r.ports = std::move(*p);
+  } else if (opt == "-i" || opt == "--input") {
+    r.inputs.push_back(value);
+  } else if (opt == "--timeout") {
+    const auto t = parse_timeout(value);
+    if (!t) return std::unexpected(fmt::format("bad timeout '{}': use 500ms, 2s or 2000", value));
+    r.engine.timeout = *t;
+  } else if (opt == "--concurrency") {
+    const auto n = parse_number<std::size_t>(value);
+    if (!n || *n == 0) return std::unexpected(fmt::format("bad concurrency '{}'", value));
+    r.engine.concurrency = *n;
+  } else if (opt == "--threads") {
+    const auto n = parse_number<unsigned>(value);
+    if (!n || *n > 1024) return std::unexpected(fmt::format("bad thread count '{}'", value));
+    r.engine.threads = *n;
+  } else {
+    const auto b = parse_backend(value);
+    if (!b) return std::unexpected(fmt::format("unknown back-end '{}'", value));
+    r.engine.backend = *b;
+  }
+  return {};
+}
+
+bool takes_value(std::string_view opt) {
+  return opt == "-p" || opt == "--ports" || opt == "-i" || opt == "--input" || opt == "--timeout" ||
+         opt == "--concurrency" || opt == "--threads" || opt == "--backend";
+}
+
+std::expected<scan_request, std::string> parse_scan_args(std::span<char* const> args) {
+  scan_request r;
+  bool options_done = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    if (options_done || a.size() < 2 || a.front() != '-') {
+      r.words.push_back(a);
+      continue;
+    }
+    if (a == "--") {
+      options_done = true;
+    } else if (a == "-h" || a == "--help") {
+      r.help = true;
+      return r;
+    } else if (a == "--json") {
+      r.json = true;
+    } else if (a == "-q" || a == "--quiet") {
+      r.quiet = true;
+    } else {
+      // --opt=VALUE, -pVALUE / -iVALUE, or the value in the next argument.
+      std::string_view opt = a;
+      std::optional<std::string_view> value;
+      if (const auto eq = a.find('='); a.starts_with("--") && eq != std::string_view::npos) {
+        opt = a.substr(0, eq);
+        value = a.substr(eq + 1);
+      } else if (!a.starts_with("--") && a.size() > 2) {
+        opt = a.substr(0, 2);
+        value = a.substr(2);
+      }
+      if (!takes_value(opt)) return std::unexpected(fmt::format("unknown option '{}'", a));
+      if (!value) {
+        if (i + 1 == args.size()) return std::unexpected(fmt::format("{} needs a value", opt));
+        value = args[++i];
+      }
+      auto ok = apply(r, opt, *value);
+      if (!ok) return std::unexpected(ok.error());
+    }
+  }
+  return r;
+}
+
+// Every target, in order: the command line's words, then each input's lines.
+std::expected<std::vector<address>, std::string> collect_targets(const scan_request& r) {
+  static const port_list no_ports;
+  const port_list& ports = r.ports ? *r.ports : no_ports;
+  const word_kind kind = r.ports ? word_kind::host : word_kind::target;
+  std::vector<address> out;
+  for (const auto w : r.words) {
+    auto ok = add_word(w, kind, ports, out);
+    if (!ok) return std::unexpected(ok.error());
+  }
+  for (const auto name : r.inputs) {
+    std::expected<void, std::string> ok;
+    if (name == "-") {
+      ok = read_words(std::cin, "<stdin>", kind, ports, out);
+    } else {
+      std::ifstream in{std::string(name)};
+      if (!in) return std::unexpected(fmt::format("cannot read '{}'", name));
+      ok = read_words(in, name, kind, ports, out);
+    }
+    if (!ok) return std::unexpected(ok.error());
+  }
+  if (out.empty()) return std::unexpected("no target given");
+  return out;
+}
+
+// "127.0.0.1, 65535 ports" for one host and a port list; "3 targets" otherwise.
+std::string describe(const scan_request& r, std::size_t count) {
+  if (r.ports && r.words.size() == 1 && r.inputs.empty())
+    return fmt::format("{}, {} port{}", r.words.front(), r.ports->ports.size(),
+                       r.ports->ports.size() == 1 ? "" : "s");
+  return fmt::format("{} target{}", count, count == 1 ? "" : "s");
+}
+
+int run_scan(const scan_request& r, const std::vector<address>& targets) {
+  block_stop_signals();  // before the engine's threads exist, so they inherit the mask
+  auto e = engine::create(r.engine);
+  if (!e) {
+    fmt::print(stderr, "dial scan: the {} engine cannot start: {}\n", dial::name(r.engine.backend),
+               dial::name(e.error()));
+    return exit_usage;
+  }
+  const scan_setup setup{e->backend(), e->threads(), e->concurrency(), r.engine.timeout,
+                         targets.size()};
+  if (!r.json) print_scan_header(setup, describe(r, targets.size()));
+
+  scan_sink sink(r.json);
+  std::stop_source stop;
+  const bool bar = !r.json && !r.quiet && ::isatty(STDERR_FILENO) == 1;
+  scan_end end;
+  {
+    scan_monitor monitor(targets.size(), bar, stop, sink.done);
+    const auto start = std::chrono::steady_clock::now();
+    end.results = e->run(targets, sink, stop.get_token());
+    end.elapsed = std::chrono::steady_clock::now() - start;
+    monitor.finish();
+    end.interrupted = monitor.interrupted();
+  }
+  if (r.json) {
+    sink.print_json_summary(setup, end);
+  } else {
+    sink.print_report(setup, end);
+  }
+  std::fflush(stdout);
+  return sink.open_count() != 0 ? exit_open : exit_none_open;
+}
+
+}  // namespace
+
+int scan_main(std::span<char* const> args) {
+  const auto r = parse_scan_args(args);
+  if (!r) return usage_error(r.error());
+  if (r->help) {
+    fmt::print("{}", scan_help);
+    return exit_open;
+  }
+  const auto targets = collect_targets(*r);
+  if (!targets) return usage_error(targets.error());
+  return run_scan(*r, *targets);
+}
+
+}  // namespace dial::cli

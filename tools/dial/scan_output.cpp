@@ -1,0 +1,134 @@
+// tools/dial/scan_output.cpp: NDJSON lines (nlohmann-json), the human report and the header.
+#include "scan_output.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "report.hpp"
+
+namespace dial::cli {
+namespace {
+
+using json = nlohmann::ordered_json;  // keys in the documented order (docs/scan-json.md)
+
+constexpr std::string_view connected_word = "Connected";
+
+// The index of an outcome in by_outcome_: 0 for success, else the error's stable id.
+std::size_t outcome_index(const engine_result& r) noexcept {
+  return r.outcome ? 0 : static_cast<std::size_t>(dial::id(r.outcome.error()));
+}
+
+// "127.0.0.1" and 22 from 127.0.0.1:22; "::1" from [::1]:22; a Unix address is its own host.
+std::string host_text(const address& a) {
+  if (!a.is_ip()) return a.to_string();
+  std::string t = a.with_port(0).to_string();
+  t.resize(t.rfind(':'));
+  if (!t.empty() && t.front() == '[') t = t.substr(1, t.size() - 2);
+  return t;
+}
+
+double seconds(std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e9; }
+
+std::string rate_text(std::size_t n, std::chrono::nanoseconds d) {
+  const double per_s = static_cast<double>(n) / std::max(seconds(d), 1e-9);
+  return per_s >= 1e3 ? fmt::format("{:.1f}k/s", per_s / 1e3) : fmt::format("{:.0f}/s", per_s);
+}
+
+}  // namespace
+
+std::string_view outcome_name(std::size_t i) noexcept {
+  return i == 0 ? connected_word : dial::name(static_cast<error_id>(i));
+}
+
+void scan_sink::on_result(const engine_result& r) {
+  const std::size_t i = outcome_index(r);
+  ++by_outcome_[i];
+  if (r.self_connect) ++self_connects_;
+  if (i == 0) open_.push_back({r.index, r.target, r.elapsed});
+  if (json_) {
+    const char* code_name = r.native_code != 0 ? strerrorname_np(r.native_code) : nullptr;
+    json line = {
+        {"type", "result"},
+        {"index", r.index},
+        {"target", r.target.to_string()},
+        {"host", host_text(r.target)},
+        {"port", r.target.is_ip() ? json(r.target.port()) : json(nullptr)},
+        {"outcome", outcome_name(i)},
+        {"outcome_id", i},
+        {"open", i == 0},
+        {"code", r.native_code},
+        {"code_name", code_name != nullptr ? json(code_name) : json(nullptr)},
+        {"time_us", static_cast<double>(r.elapsed.count()) / 1e3},
+        {"self_connect", r.self_connect},
+    };
+    const std::string text = line.dump() + '\n';
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  done.fetch_add(1, std::memory_order_relaxed);
+}
+
+void scan_sink::print_report(const scan_setup& setup, const scan_end& end) {
+  std::sort(open_.begin(), open_.end(),
+            [](const open_target& a, const open_target& b) { return a.index < b.index; });
+  if (open_.empty()) {
+    fmt::print("No target is open.\n");
+  } else {
+    std::size_t width = std::string_view("OPEN").size();
+    for (const auto& o : open_) width = std::max(width, o.target.format().size());
+    fmt::print("{:<{}}  {:>9}\n", "OPEN", width, "TIME");
+    for (const auto& o : open_)
+      fmt::print("{:<{}}  {:>9}\n", o.target.format().view(), width, time_text(o.elapsed));
+  }
+  // Outcomes, most frequent first.
+  std::vector<std::size_t> seen;
+  for (std::size_t i = 0; i < by_outcome_.size(); ++i)
+    if (by_outcome_[i] != 0) seen.push_back(i);
+  std::stable_sort(seen.begin(), seen.end(),
+                   [&](std::size_t a, std::size_t b) { return by_outcome_[a] > by_outcome_[b]; });
+  std::string list;
+  for (const auto i : seen)
+    list += fmt::format("{}{} {}", list.empty() ? "" : ", ", outcome_name(i), by_outcome_[i]);
+  fmt::print("Outcomes: {}\n", list.empty() ? "none" : list);
+  if (self_connects_ != 0)
+    fmt::print("({} loopback self-connects counted as ConnectionRefused)\n", self_connects_);
+  if (end.interrupted)
+    fmt::print("Interrupted: {} of {} targets have a result; {} were not started.\n", end.results,
+               setup.targets, setup.targets - end.results);
+  fmt::print("{} of {} targets in {:.3f} s ({}), {} open, back-end {}\n", end.results,
+             setup.targets, seconds(end.elapsed), rate_text(end.results, end.elapsed), open_.size(),
+             dial::name(setup.backend));
+}
+
+void scan_sink::print_json_summary(const scan_setup& setup, const scan_end& end) const {
+  json outcomes = json::object();
+  for (std::size_t i = 0; i < by_outcome_.size(); ++i)
+    if (by_outcome_[i] != 0) outcomes[std::string(outcome_name(i))] = by_outcome_[i];
+  const json summary = {
+      {"type", "summary"},
+      {"backend", dial::name(setup.backend)},
+      {"threads", setup.threads},
+      {"concurrency", setup.concurrency},
+      {"timeout_ms", setup.timeout.count()},
+      {"targets", setup.targets},
+      {"results", end.results},
+      {"not_started", setup.targets - end.results},
+      {"open", open_.size()},
+      {"self_connects", self_connects_},
+      {"interrupted", end.interrupted},
+      {"elapsed_s", seconds(end.elapsed)},
+      {"outcomes", outcomes},
+  };
+  fmt::print("{}\n", summary.dump());
+}
+
+void print_scan_header(const scan_setup& setup, std::string_view what) {
+  fmt::print("dial scan: {}; back-end {}, {} thread{}, {} in flight, timeout {} ms\n", what,
+             dial::name(setup.backend), setup.threads, setup.threads == 1 ? "" : "s",
+             setup.concurrency, setup.timeout.count());
+  std::fflush(stdout);
+}
+
+}  // namespace dial::cli

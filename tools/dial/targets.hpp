@@ -1,0 +1,54 @@
+// tools/dial/targets.hpp: what `dial scan` connects to: port lists, hosts, targets, input files.
+#pragma once
+
+#include <bitset>
+#include <cstdint>
+#include <expected>
+#include <istream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dial/address.hpp"
+
+namespace dial::cli {
+
+/// A set of TCP ports, kept in the order first given: "22,80,8000-8100".
+struct port_list {
+  std::vector<std::uint16_t> ports;  ///< each port once, in the order of the list
+};
+
+/// Parses a comma-separated list of ports and inclusive ranges (1-65535; "a-b" needs a <= b).
+/// A port given twice is kept once. On failure, a phrase that reads after "bad port list 'X': ".
+[[nodiscard]] std::expected<port_list, std::string> parse_ports(std::string_view text);
+
+/// Parses a numeric host: an IPv4 dotted quad, an IPv6 address with or without brackets (a
+/// scope is allowed: fe80::1%eth0). The port of the result is 0. On failure, a phrase that reads
+/// after "bad host 'X': ".
+[[nodiscard]] std::expected<address, std::string> parse_host(std::string_view text);
+
+/// Parses a target: a.b.c.d:port, [v6]:port, unix:/path or unix:@name (dial::address::parse).
+/// On failure, a phrase that reads after "bad target 'X': ".
+[[nodiscard]] std::expected<address, std::string> parse_target(std::string_view text);
+
+/// How the words of the command line and of an input file are read.
+enum class word_kind : std::uint8_t {
+  target,  ///< HOST:PORT (no -p)
+  host,    ///< HOST, crossed with the -p port list
+};
+
+/// Appends what one word names: a target, or a host crossed with every port of `ports`. A host
+/// is numeric, or a name (a letter, no ':') resolved with dial::resolve (hosts file, then DNS);
+/// every address of a name is scanned.
+[[nodiscard]] std::expected<void, std::string> add_word(std::string_view word, word_kind kind,
+                                                        const port_list& ports,
+                                                        std::vector<address>& out);
+
+/// Reads one word per line from `in` (named `source` in messages): leading and trailing blanks
+/// are dropped, blank lines and lines starting with '#' are skipped, and text after " #" is a
+/// comment. The first bad line fails the whole input with "SOURCE:LINE: bad target 'X': why".
+[[nodiscard]] std::expected<void, std::string> read_words(std::istream& in, std::string_view source,
+                                                          word_kind kind, const port_list& ports,
+                                                          std::vector<address>& out);
+
+}  // namespace dial::cli
