@@ -73,8 +73,8 @@ class engine_sink {
 ///                           enum.
 ///   ProcessFdQuotaExceeded  EMFILE while creating a ring or an epoll set.
 ///   SystemFdQuotaExceeded   ENFILE while creating a ring or an epoll set.
-///   SystemResources         ENOMEM (ring memory, locked-memory limit), or a thread could not
-///   start. Unexpected              anything else; last_native_error() keeps the code.
+///   SystemResources         ENOMEM (ring memory, locked-memory limit), or no thread started.
+///   Unexpected              anything else; last_native_error() keeps the code.
 // clang-format off
 #define DIAL_ENGINE_CREATE_ERRORS(X)                                                             \
   X(backend_unavailable) X(invalid_option) X(process_fd_quota_exceeded)                         \
