@@ -596,6 +596,7 @@ void scan(const std::string& dial, int rounds) {
 int main(int argc, char** argv) {
   std::string dial = "dial", only;
   int rounds = 5, scan_rounds = 5;
+  int listener_port = 20000;  // fixed server ports, below the ephemeral range (32768-60999)
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view k = argv[i];
     if (k == "--dial")
@@ -606,10 +607,12 @@ int main(int argc, char** argv) {
       scan_rounds = std::atoi(argv[i + 1]);
     else if (k == "--only")
       only = argv[i + 1];
+    else if (k == "--listener-port")
+      listener_port = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr,
                    "usage: dial_engine_bench [--dial PATH] [--rounds N] "
-                   "[--scan-rounds N] [--only connects|scan]\n");
+                   "[--scan-rounds N] [--only connects|scan] [--listener-port P (0: kernel-chosen)]\n");
       return 2;
     }
   }
@@ -621,8 +624,13 @@ int main(int argc, char** argv) {
     // 32 listeners, backlog 4096 each, never accepting during a run: the accept queues hold
     // every connection, so the server side needs no descriptor (30 000 would not fit in one
     // process's 20 000). SO_LINGER {1, 0}: the drain after each run resets every connection,
-    // so no FIN_WAIT2 or TIME_WAIT state builds up from run to run.
-    const bench::listeners l(32, 4096, true);
+    // so no FIN_WAIT2 or TIME_WAIT state builds up from run to run. The listeners sit on fixed
+    // ports 20000-20031 like servers do (--listener-port 0: kernel-chosen ports, which lie in
+    // the ephemeral range, where dial's engine checks every success for a self-connect).
+    const bench::listeners l(32, 4096, true, listener_port);
+    std::printf("== listeners: 127.0.0.1 ports %d-%d%s\n", ntohs(l.addrs.front().sin_port),
+                ntohs(l.addrs.back().sin_port),
+                listener_port == 0 ? " (kernel-chosen, inside the ephemeral range)" : "");
     const std::vector<contender> ten{
         {"raw io_uring, 1 thread", "raw_uring", 1, 1, true},
         {"dial engine, 1 thread", "dial", 1, 1, true},

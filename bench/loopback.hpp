@@ -38,13 +38,16 @@ struct listeners {
 
   /// `linger0` sets SO_LINGER {1, 0} on the listeners: accepted sockets inherit it, so the
   /// server end closes with a RST and neither end keeps a TIME_WAIT or FIN_WAIT2 socket.
-  listeners(int count, int backlog, bool linger0) {
+  /// `first_port` 0 lets the kernel choose each port (from the ephemeral range); otherwise the
+  /// listeners take first_port, first_port + 1, ... (a server's fixed ports).
+  listeners(int count, int backlog, bool linger0, int first_port = 0) {
     for (int i = 0; i < count; ++i) {
       const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
       if (fd < 0) die("socket");
       sockaddr_in a{};
       a.sin_family = AF_INET;
       a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (first_port != 0) a.sin_port = htons(static_cast<std::uint16_t>(first_port + i));
       if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("bind");
       if (linger0) {
         const linger l{1, 0};
