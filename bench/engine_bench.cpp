@@ -610,9 +610,10 @@ int main(int argc, char** argv) {
     else if (k == "--listener-port")
       listener_port = std::atoi(argv[i + 1]);
     else {
-      std::fprintf(stderr,
-                   "usage: dial_engine_bench [--dial PATH] [--rounds N] "
-                   "[--scan-rounds N] [--only connects|scan] [--listener-port P (0: kernel-chosen)]\n");
+      std::fprintf(
+          stderr,
+          "usage: dial_engine_bench [--dial PATH] [--rounds N] "
+          "[--scan-rounds N] [--only connects|scan] [--listener-port P (0: kernel-chosen)]\n");
       return 2;
     }
   }

@@ -1,5 +1,6 @@
 // src/common/address_native.cpp: dial::address to and from the system's sockaddr, written once for
-// POSIX and Winsock (the structures have the same layout; src/common/sockets.hpp picks the headers).
+// POSIX and Winsock (the structures have the same layout; src/common/sockets.hpp picks the
+// headers).
 #include "common/sockets.hpp"
 
 #include <algorithm>
@@ -83,7 +84,8 @@ std::expected<address, address_native_error> read_unix(const sockaddr_storage& s
   if (len <= off) return std::unexpected(empty_path);  // unnamed: socketpair, unbound client
   sockaddr_un sun;
   std::memcpy(&sun, &ss, sizeof sun);
-  const auto n = static_cast<std::size_t>(len - off);  // may exceed sun_path: callers pass sizeof(storage)
+  const auto n =
+      static_cast<std::size_t>(len - off);  // may exceed sun_path: callers pass sizeof(storage)
   std::expected<address, address_parse_failure> r;
   if (sun.sun_path[0] != '\0') {
     // The kernel stops a path at its first NUL and accepts a full sun_path without one.
@@ -148,8 +150,8 @@ socklen_t address::to_native(sockaddr_storage& out) const noexcept {
 std::expected<address, address_native_error> address::from_native(const sockaddr* sa,
                                                                   socklen_t len) noexcept {
   if (sa == nullptr)
-    detail::trap("address::from_native", detail::native_bad_pointer, detail::native_bad_pointer_name,
-                 "a null sockaddr pointer");
+    detail::trap("address::from_native", detail::native_bad_pointer,
+                 detail::native_bad_pointer_name, "a null sockaddr pointer");
   constexpr socklen_t family_end = offsetof(sockaddr, sa_family) + sizeof(sockaddr::sa_family);
   if (len < family_end) return std::unexpected(unknown_form);
   // Copy what the caller gave (no more than a sockaddr_storage) so no field is read unaligned.

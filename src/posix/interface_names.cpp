@@ -1,4 +1,5 @@
-// src/posix/interface_names.cpp: interface name <-> index on POSIX (if_nametoindex, if_indextoname).
+// src/posix/interface_names.cpp: interface name <-> index on POSIX (if_nametoindex,
+// if_indextoname).
 #include <net/if.h>
 #include <sys/socket.h>
 
