@@ -93,4 +93,8 @@ class lookup {
 [[nodiscard]] std::expected<std::unique_ptr<lookup>, resolve_error> start_system_lookup(
     std::string_view host, std::uint16_t port, const resolve_options& options);
 
+/// The c-ares back-end's table: an ares_status_t (ARES_ENOTFOUND, ...) to resolve's name. A code
+/// outside the table is Unexpected (and reported in debug builds). Exposed for the table test.
+[[nodiscard]] resolve_error resolve_error_from_ares(int status) noexcept;
+
 }  // namespace dial::detail

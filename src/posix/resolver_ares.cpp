@@ -19,7 +19,9 @@ namespace {
 // The most addresses kept from one reply; a reply with more is cut here (RFC 8305 needs a few).
 constexpr int max_records = 64;
 
-resolve_error from_ares(int status) noexcept {
+}  // namespace
+
+resolve_error resolve_error_from_ares(int status) noexcept {
   switch (status) {
     case ARES_ENOTFOUND:  // NXDOMAIN on every name of the search list
       return resolve_error::unknown_host_name;
@@ -47,6 +49,8 @@ resolve_error from_ares(int status) noexcept {
       return resolve_error::unexpected;
   }
 }
+
+namespace {
 
 std::expected<std::vector<address>, int> parse_a(const unsigned char* buf, int len,
                                                  std::uint16_t port) {
@@ -182,7 +186,7 @@ class ares_lookup final : public lookup {
       if (parsed && !parsed->empty()) return deliver({family, std::move(*parsed), 0});
       status = parsed ? ARES_ENODATA : parsed.error();
     }
-    deliver({family, std::unexpected(from_ares(status)), status});
+    deliver({family, std::unexpected(resolve_error_from_ares(status)), status});
   }
 
   ares_channel channel_ = nullptr;
@@ -204,12 +208,12 @@ std::expected<std::unique_ptr<lookup>, resolve_error> start_ares_lookup(
     std::string_view host, std::uint16_t port, const resolve_options& options) {
   if (const int rc = library_status(); rc != ARES_SUCCESS) {
     record_native(rc);
-    return std::unexpected(from_ares(rc));
+    return std::unexpected(resolve_error_from_ares(rc));
   }
   auto l = std::make_unique<ares_lookup>(port);
   if (const int rc = l->init(options); rc != ARES_SUCCESS) {
     record_native(rc);
-    return std::unexpected(from_ares(rc));
+    return std::unexpected(resolve_error_from_ares(rc));
   }
   l->send(std::string(host));
   return l;
