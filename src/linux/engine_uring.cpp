@@ -140,10 +140,14 @@ void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
     c->flags |= IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
     io_uring_sqe_set_data64(c, tag(i, s.generation, kind::close));
   }
-  // A blocking socket: io_uring issues the connect non-blocking itself and polls for the
-  // result; a socket opened O_NONBLOCK would complete with EINPROGRESS if io-wq ever ran it.
+  // An IP socket is blocking: io_uring issues the connect non-blocking itself and polls for the
+  // result; a socket opened O_NONBLOCK would complete with EINPROGRESS if io-wq ever ran it. A
+  // Unix socket is opened O_NONBLOCK: its connect never waits for a handshake (it succeeds or
+  // fails at once), and a full backlog must be EAGAIN (WouldBlock) as on epoll, not a poll that
+  // lasts until the deadline.
   io_uring_sqe* so = sqe();
-  io_uring_prep_socket_direct(so, a.family(), SOCK_STREAM, 0, i, 0);
+  const int type = a.is_unix() ? SOCK_STREAM | SOCK_NONBLOCK : SOCK_STREAM;
+  io_uring_prep_socket_direct(so, a.family(), type, 0, i, 0);
   so->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
   io_uring_sqe_set_data64(so, tag(i, s.generation, kind::socket));
   io_uring_sqe* co = sqe();

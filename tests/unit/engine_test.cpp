@@ -224,6 +224,27 @@ TEST_P(EngineBackend, ConnectsUnixSockets) {
   EXPECT_EQ(sink.results()[1].native, ENOENT);
 }
 
+TEST_P(EngineBackend, FullUnixBacklogIsWouldBlockAtOnce) {
+  // A Unix listener whose queue is full has no attempt in progress to wait for: both back-ends
+  // say WouldBlock (EAGAIN) at once, as a non-blocking dial::connect does, not Timeout.
+  t::scratch_dir dir;
+  auto full = t::full_unix_listener(dir / "full");
+  std::vector<t::fd> extra;  // fill whatever room the kernel leaves (bounded)
+  for (int i = 0; i < 8; ++i) {
+    extra.push_back(t::make_socket(AF_UNIX, SOCK_STREAM, SOCK_NONBLOCK));
+    if (::connect(extra.back().get(), full.l.where.sa(), full.l.where.len) != 0) break;
+  }
+  auto e = make(GetParam(), 8, 1, std::chrono::milliseconds(10000));
+  const std::vector<dial::address> targets{*dial::address::unix_path(dir / "full")};
+  collecting_sink sink(targets.size());
+  const auto began = std::chrono::steady_clock::now();
+  EXPECT_EQ(e.run(targets, sink), 1u);
+  EXPECT_EQ(sink.results()[0].id, id(engine_connect_error::would_block));
+  EXPECT_EQ(sink.results()[0].native, EAGAIN);
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(5))
+      << "waited for the 10 s per-connect deadline instead of reporting WouldBlock";
+}
+
 TEST_P(EngineBackend, RespectsTheConcurrencyLimitAndThreads) {
   for (const unsigned threads : {1u, 2u, 3u}) {
     auto e = make(GetParam(), 5, threads);
