@@ -26,6 +26,7 @@ class epoll_worker final : public worker {
 
  private:
   void fill(run_shared& run, clock::time_point now);
+  clock::time_point reap(run_shared& run, int timeout_ms);
   // Starts targets[t] in slot i; false when it finished at once (the slot is free again).
   bool start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now);
   void finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now);
@@ -58,23 +59,31 @@ void epoll_worker::run(run_shared& run) {
       if (!targets_left) return;
       continue;
     }
-    const int n =
-        ::epoll_wait(ep_, events_.data(), static_cast<int>(events_.size()), wait_ms(run, now));
-    now = clock::now();
-    for (int k = 0; k < n; ++k)
-      complete(run, static_cast<std::uint32_t>(events_[static_cast<std::size_t>(k)].data.u32), now);
+    now = reap(run, wait_ms(run, now));
     expire(run, now);
   }
 }
 
 void epoll_worker::fill(run_shared& run, clock::time_point now) {
+  unsigned started = 0;
   while (!free_.empty()) {
     const std::size_t t = run.take();
     if (t == no_target) return;
     const std::uint32_t i = free_.back();
     free_.pop_back();
     start(run, i, t, now);
+    if (++started % fill_slice == 0) now = reap(run, 0);  // take what this slice completed
   }
+}
+
+// Waits up to timeout_ms for readiness and completes every ready connect; returns the time the
+// completions were stamped with.
+clock::time_point epoll_worker::reap(run_shared& run, int timeout_ms) {
+  const int n = ::epoll_wait(ep_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
+  const clock::time_point now = clock::now();
+  for (int k = 0; k < n; ++k)
+    complete(run, static_cast<std::uint32_t>(events_[static_cast<std::size_t>(k)].data.u32), now);
+  return now;
 }
 
 bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now) {

@@ -43,6 +43,7 @@ class uring_worker final : public worker {
   io_uring_sqe* sqe() noexcept;
   void reserve(unsigned n) noexcept;
   void fill(run_shared& run, clock::time_point now);
+  void reap(run_shared& run, clock::time_point now);
   void start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now);
   void on_cqe(run_shared& run, std::uint64_t data, int res, clock::time_point now);
   void on_connect(run_shared& run, std::uint32_t i, int res, clock::time_point now);
@@ -94,13 +95,7 @@ void uring_worker::run(run_shared& run) {
       report_unexpected("io_uring_submit_and_wait_timeout", -rc);
     }
     now = clock::now();
-    unsigned head = 0;
-    unsigned seen = 0;
-    io_uring_for_each_cqe(&ring_, head, cqe) {
-      on_cqe(run, cqe->user_data, cqe->res, now);
-      ++seen;
-    }
-    io_uring_cq_advance(&ring_, seen);
+    reap(run, now);
     expire(run, now);
   }
   for (std::uint32_t i = 0; i < slots_.size(); ++i)
@@ -109,6 +104,7 @@ void uring_worker::run(run_shared& run) {
 }
 
 void uring_worker::fill(run_shared& run, clock::time_point now) {
+  unsigned started = 0;
   while (!free_.empty()) {
     const std::size_t t = run.take();
     if (t == no_target) {
@@ -120,7 +116,24 @@ void uring_worker::fill(run_shared& run, clock::time_point now) {
     const std::uint32_t i = free_.back();
     free_.pop_back();
     start(run, i, t, now);
+    if (++started % fill_slice == 0) {  // submit a slice and take what it completed
+      io_uring_submit(&ring_);
+      now = clock::now();
+      reap(run, now);
+    }
   }
+}
+
+// Takes every completion the ring holds (none is waited for).
+void uring_worker::reap(run_shared& run, clock::time_point now) {
+  unsigned head = 0;
+  unsigned seen = 0;
+  io_uring_cqe* cqe = nullptr;
+  io_uring_for_each_cqe(&ring_, head, cqe) {
+    on_cqe(run, cqe->user_data, cqe->res, now);
+    ++seen;
+  }
+  io_uring_cq_advance(&ring_, seen);
 }
 
 void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now) {
