@@ -13,6 +13,7 @@ packages=(
   liburing-dev                                 # the engine's io_uring back-end
   libc-ares-dev                                # dial::resolve's default back-end
   dnsmasq-base nftables                        # resolver/Happy Eyeballs tests: DNS, dropped SYNs
+  python3 util-linux bsdutils                  # CLI tests: JSON/SIGINT checkers, unshare, script (pty)
 )
 missing=()
 for p in "${packages[@]}"; do
