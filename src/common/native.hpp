@@ -3,6 +3,8 @@
 
 #include <string_view>
 
+#include "dial/error.hpp"
+
 namespace dial::detail {
 
 /// Records the native code behind an error for dial::last_native_error().
@@ -17,5 +19,17 @@ struct mapped {
   E error;
   const char* trap_reason = nullptr;
 };
+
+/// The one way every table's answer is finished, on every OS: trap on a programmer error (its
+/// code spelled `native_name`), otherwise record the code for last_native_error() and report an
+/// Unexpected one.
+template <error_set E>
+E finish_mapped(mapped<E> m, std::string_view call, int code,
+                std::string_view native_name) noexcept {
+  if (m.trap_reason != nullptr) trap(call, code, native_name, m.trap_reason);
+  record_native(code);
+  if (m.error == E::unexpected) report_unexpected(call, code);
+  return m.error;
+}
 
 }  // namespace dial::detail

@@ -8,6 +8,7 @@
 
 #include "common/native.hpp"
 #include "dial/sys.hpp"
+#include "posix/errno_map.hpp"
 
 static_assert(std::is_same_v<::socklen_t, dial::socklen_t>, "dial::socklen_t must be socklen_t");
 
@@ -59,13 +60,13 @@ constexpr mapped<connect_error> map_connect_errno(int code) noexcept {
       return {system_resources};
     // Programmer errors: the specification's `unreachable` lines. Each traps, never UB.
     case EBADF:
-      return {unexpected, "sock is not an open file descriptor"};
+      return {unexpected, detail::bad_descriptor};
     case EFAULT:
       return {unexpected, "the address lies outside the caller's address space"};
     case EISCONN:
       return {unexpected, "the socket is already connected"};
     case ENOTSOCK:
-      return {unexpected, "the descriptor does not refer to a socket"};
+      return {unexpected, detail::not_a_socket};
     case EPROTOTYPE:
       return {unexpected, "the socket type does not match the peer's protocol"};
     case ECONNABORTED:  // Linux: the socket's earlier attempt failed and its error was consumed
@@ -75,30 +76,10 @@ constexpr mapped<connect_error> map_connect_errno(int code) noexcept {
   }
 }
 
-constexpr const char* errno_name(int code) noexcept {
-  switch (code) {
-    case EBADF:
-      return "EBADF";
-    case EFAULT:
-      return "EFAULT";
-    case EISCONN:
-      return "EISCONN";
-    case ENOTSOCK:
-      return "ENOTSOCK";
-    case EPROTOTYPE:
-      return "EPROTOTYPE";
-    case ECONNABORTED:
-      return "ECONNABORTED";
-    default:
-      return "errno";
-  }
-}
-
 // Programmer errors of a call on the descriptor itself (getsockopt, poll): trap, or keep the code.
 void trap_if_bad_descriptor(std::string_view call, int code) noexcept {
-  if (code == EBADF) detail::trap(call, code, "EBADF", "sock is not an open file descriptor");
-  if (code == ENOTSOCK)
-    detail::trap(call, code, "ENOTSOCK", "the descriptor does not refer to a socket");
+  if (code == EBADF) detail::trap(call, code, "EBADF", detail::bad_descriptor);
+  if (code == ENOTSOCK) detail::trap(call, code, "ENOTSOCK", detail::not_a_socket);
 }
 
 // The socket's SO_SNDTIMEO in milliseconds, or -1 (wait forever) when it has none.
@@ -174,11 +155,7 @@ std::expected<void, connect_error> connect_failed(socket_t s, const sockaddr* a,
 }  // namespace detail
 
 connect_error connect_error_from_native(int code, std::string_view call) noexcept {
-  const auto m = map_connect_errno(code);
-  if (m.trap_reason != nullptr) detail::trap(call, code, errno_name(code), m.trap_reason);
-  detail::record_native(code);
-  if (m.error == connect_error::unexpected) detail::report_unexpected(call, code);
-  return m.error;
+  return detail::finish(map_connect_errno(code), call, code);
 }
 
 std::expected<void, connect_error> getsockopt_error(socket_t sock) noexcept {

@@ -26,19 +26,19 @@ constexpr const char* errno_name(int code) noexcept {
       return "EOPNOTSUPP";
     case EDESTADDRREQ:
       return "EDESTADDRREQ";
+    case EPROTOTYPE:
+      return "EPROTOTYPE";
+    case ECONNABORTED:
+      return "ECONNABORTED";
     default:
       return "errno";
   }
 }
 
-/// The one way a table's answer is finished: trap on a programmer error, otherwise record the
-/// code for last_native_error() and report an Unexpected one.
+/// Finishes an errno table's answer (common/native.hpp's finish_mapped, errno spellings).
 template <error_set E>
 E finish(mapped<E> m, std::string_view call, int code) noexcept {
-  if (m.trap_reason != nullptr) trap(call, code, errno_name(code), m.trap_reason);
-  record_native(code);
-  if (m.error == E::unexpected) report_unexpected(call, code);
-  return m.error;
+  return finish_mapped(m, call, code, errno_name(code));
 }
 
 // The trap reasons every call on a descriptor shares.

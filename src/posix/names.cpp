@@ -40,28 +40,12 @@ constexpr mapped<getsockname_error> map_getsockname_errno(int code) noexcept {
 }
 
 /// Zig's getpeername shares getsockname's set and leaves ENOTCONN Unexpected; dial names it
-/// (docs/spec-differences.md, section 7): a socket without a peer is a runtime condition.
+/// (docs/spec-differences.md, section 7): a socket without a peer is a runtime condition. Every
+/// other line is getsockname's, widened.
 constexpr mapped<getpeername_error> map_getpeername_errno(int code) noexcept {
-  using enum getpeername_error;
-  switch (code) {
-    case ENOTCONN:
-      return {socket_not_connected};
-    case ENOBUFS:
-      return {system_resources};
-    case ENOMEM:
-      return {system_resources};
-    // Programmer errors: each traps, never UB.
-    case EBADF:  // the descriptor was closed, or never opened
-      return {unexpected, detail::bad_descriptor};
-    case ENOTSOCK:  // a file, pipe or other non-socket descriptor
-      return {unexpected, detail::not_a_socket};
-    case EFAULT:  // `addr` or `len` points outside the process
-      return {unexpected, detail::bad_pointer};
-    case EINVAL:  // `*len` is negative as a C int
-      return {unexpected, "the address length is negative"};
-    default:
-      return {unexpected};
-  }
+  if (code == ENOTCONN) return {getpeername_error::socket_not_connected};
+  const auto m = map_getsockname_errno(code);
+  return {widen<getpeername_error>(m.error), m.trap_reason};
 }
 
 /// Modelled on Zig's ShutdownError switch, line for line.

@@ -90,11 +90,7 @@ std::expected<void, connect_error> connect_failed(socket_t, const sockaddr*, soc
 }  // namespace detail
 
 connect_error connect_error_from_native(int code, std::string_view call) noexcept {
-  const auto m = map_connect_wsa(code);
-  if (m.trap_reason != nullptr) detail::trap(call, code, detail::wsa_name(code), m.trap_reason);
-  detail::record_native(code);
-  if (m.error == connect_error::unexpected) detail::report_unexpected(call, code);
-  return m.error;
+  return detail::finish(map_connect_wsa(code), call, code);
 }
 
 std::expected<void, connect_error> getsockopt_error(socket_t sock) noexcept {

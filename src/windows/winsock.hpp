@@ -42,10 +42,7 @@ void trap_if_not_a_socket(std::string_view call, int code) noexcept;
 /// report an Unexpected one.
 template <error_set E>
 E finish(mapped<E> m, std::string_view call, int code) noexcept {
-  if (m.trap_reason != nullptr) trap(call, code, wsa_name(code), m.trap_reason);
-  record_native(code);
-  if (m.error == E::unexpected) report_unexpected(call, code);
-  return m.error;
+  return finish_mapped(m, call, code, wsa_name(code));
 }
 
 // The trap reasons every call on a socket shares.
