@@ -116,24 +116,6 @@ endpoint loopback(int family, std::uint16_t port) {
   return e;
 }
 
-owned_socket& owned_socket::operator=(owned_socket&& o) noexcept {
-  if (this != &o) {
-    if (s_ != invalid_socket) dial::close(s_);
-    s_ = o.release();
-  }
-  return *this;
-}
-
-owned_socket::~owned_socket() {
-  if (s_ != invalid_socket) dial::close(s_);
-}
-
-socket_t owned_socket::release() noexcept {
-  const socket_t s = s_;
-  s_ = invalid_socket;
-  return s;
-}
-
 owned_socket tcp_socket(int family, bool nonblocking) {
   auto s = dial::socket(family, SOCK_STREAM, IPPROTO_TCP);
   if (!s) throw std::runtime_error(std::string("dial::socket: ") + std::string(name(s.error())));

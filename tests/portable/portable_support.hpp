@@ -11,6 +11,7 @@
 
 #include "dial/address.hpp"
 #include "dial/error.hpp"
+#include "dial/socket.hpp"
 #include "dial/sys.hpp"
 
 namespace dial::portable {
@@ -57,22 +58,9 @@ struct endpoint {
   return e;
 }
 
-/// A socket owned by the test: dial::close on destruction.
-class owned_socket {
- public:
-  owned_socket() = default;
-  explicit owned_socket(socket_t s) noexcept : s_(s) {}
-  owned_socket(owned_socket&& o) noexcept : s_(o.release()) {}
-  owned_socket& operator=(owned_socket&& o) noexcept;
-  owned_socket(const owned_socket&) = delete;
-  owned_socket& operator=(const owned_socket&) = delete;
-  ~owned_socket();
-  [[nodiscard]] socket_t get() const noexcept { return s_; }
-  socket_t release() noexcept;
-
- private:
-  socket_t s_ = invalid_socket;
-};
+/// A socket owned by the test: the library's owner (dial::close on destruction), itself tested by
+/// socket_owner_test.cpp.
+using owned_socket = dial::owned_socket;
 
 /// A new TCP socket made with dial::socket, optionally non-blocking; throws on failure.
 [[nodiscard]] owned_socket tcp_socket(int family, bool nonblocking = false);
