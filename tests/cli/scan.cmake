@@ -17,6 +17,11 @@ cli_test(scan.open_and_refused ${with_fixture} tcp4-listen tcp4-closed tcp6-list
 cli_test(scan.none_open ${with_fixture} tcp4-closed tcp4-closed --
   ${expect} 1 [=[^No target is open\.$]=] [=[^Outcomes: ConnectionRefused 2$]=] "!^OPEN"
   -- ${dial} scan {0} {1})
+# --timeout takes the same durations as `dial --timeout` (a unit, or bare milliseconds).
+cli_test(scan.timeout_durations ${with_fixture} tcp4-closed --
+  ${expect} 1 [=[timeout 1500 ms$]=] -- ${dial} scan --timeout 1.5s {0})
+cli_test(scan.timeout_bare_milliseconds ${with_fixture} tcp4-closed --
+  ${expect} 1 [=[timeout 750 ms$]=] -- ${dial} scan --timeout 750 {0})
 foreach(backend io_uring epoll)
   cli_test(scan.backend_${backend} ${with_fixture} tcp4-listen tcp4-closed --
     ${expect} 0 "back-end ${backend}, " [=[^Outcomes: Connected 1, ConnectionRefused 1$]=]

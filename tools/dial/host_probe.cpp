@@ -92,19 +92,21 @@ std::optional<host_target> parse_host_port(std::string_view text) {
 }
 
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
-  const auto unit_at = text.find_first_not_of("0123456789.");
-  if (unit_at == 0 || unit_at == std::string_view::npos) return std::nullopt;
+  auto unit_at = text.find_first_not_of("0123456789.");
+  if (unit_at == 0 || text.empty()) return std::nullopt;
+  if (unit_at == std::string_view::npos) unit_at = text.size();  // a bare number: milliseconds
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + unit_at, value);
   if (ec != std::errc{} || end != text.data() + unit_at) return std::nullopt;
   const std::string_view unit = text.substr(unit_at);
   double scale = 0;
   if (unit == "us") scale = 1e3;
-  if (unit == "ms") scale = 1e6;
+  if (unit == "ms" || unit.empty()) scale = 1e6;
   if (unit == "s") scale = 1e9;
   if (unit == "m") scale = 60e9;
-  if (scale == 0 || value * scale > 1e18) return std::nullopt;
-  return std::chrono::nanoseconds(static_cast<long long>(value * scale));
+  const double ns = value * scale;
+  if (scale == 0 || ns < 1 || ns > 1e18) return std::nullopt;  // zero would fail everything
+  return std::chrono::nanoseconds(static_cast<long long>(ns));
 }
 
 int probe_hosts(std::span<const host_target> targets, const host_probe_options& o) {

@@ -22,7 +22,8 @@ struct host_target {
 /// and dots) and PORT 1-65535; std::nullopt otherwise.
 [[nodiscard]] std::optional<host_target> parse_host_port(std::string_view text);
 
-/// Parses a duration: a decimal number and a unit, "us", "ms", "s" or "m" ("500ms", "1.5s").
+/// Parses a duration, as every --timeout of the tool takes it: a positive decimal number and a
+/// unit, "us", "ms", "s" or "m" ("500ms", "1.5s"); without a unit, milliseconds ("2000").
 [[nodiscard]] std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
 
 /// How the host path probes.

@@ -55,8 +55,9 @@ Commands:
 Options:
   -v, --verbose       print the race under each target: every DNS answer and
                       every attempt (address, start and end offsets, outcome)
-  --timeout DURATION  give up on each target after DURATION (500ms, 2s, 1.5s, 1m),
-                      resolution and every attempt included; the outcome is Timeout
+  --timeout DURATION  give up on each target after DURATION (500ms, 2s, 1.5s, 1m;
+                      a bare number is milliseconds), resolution and every attempt
+                      included; the outcome is Timeout
   -h, --help  show this help and exit
   --version   show dial's version and exit
   --          end of options: every later argument is an endpoint

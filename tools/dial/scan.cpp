@@ -18,6 +18,7 @@
 #include <fmt/core.h>
 
 #include "dial/engine.hpp"
+#include "host_probe.hpp"
 #include "progress.hpp"
 #include "scan_output.hpp"
 #include "targets.hpp"
@@ -96,19 +97,6 @@ std::optional<T> parse_number(std::string_view s) {
   return v;
 }
 
-std::optional<std::chrono::milliseconds> parse_timeout(std::string_view s) {
-  long long scale = 1;
-  if (s.ends_with("ms")) {
-    s.remove_suffix(2);
-  } else if (s.ends_with("s")) {
-    s.remove_suffix(1);
-    scale = 1000;
-  }
-  const auto n = parse_number<long long>(s);
-  if (!n || *n <= 0 || *n > 86'400'000 / scale) return std::nullopt;
-  return std::chrono::milliseconds(*n * scale);
-}
-
 std::optional<engine_backend> parse_backend(std::string_view s) {
   if (s == "io_uring") return engine_backend::io_uring;
   if (s == "epoll") return engine_backend::epoll;
@@ -127,9 +115,9 @@ std::expected<void, std::string> apply(scan_request& r, std::string_view opt,
   } else if (opt == "-i" || opt == "--input") {
     r.inputs.push_back(value);
   } else if (opt == "--timeout") {
-    const auto t = parse_timeout(value);
+    const auto t = parse_duration(value);  // the same syntax as `dial --timeout`
     if (!t) return std::unexpected(fmt::format("bad timeout '{}': use 500ms, 2s or 2000", value));
-    r.engine.timeout = *t;
+    r.engine.timeout = std::chrono::ceil<std::chrono::milliseconds>(*t);
   } else if (opt == "--concurrency") {
     const auto n = parse_number<std::size_t>(value);
     if (!n || *n == 0) return std::unexpected(fmt::format("bad concurrency '{}'", value));
