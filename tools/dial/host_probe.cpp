@@ -10,6 +10,7 @@
 
 #include "dial/dialer.hpp"
 #include "report.hpp"
+#include "targets.hpp"
 
 namespace dial::cli {
 namespace {
@@ -83,12 +84,9 @@ std::optional<host_target> parse_host_port(std::string_view text) {
   for (char c : host)
     if (!is_host_char(c)) return std::nullopt;
   if (host.find_first_not_of("0123456789.") == std::string_view::npos) return std::nullopt;
-  unsigned value = 0;
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (ec != std::errc{} || end != port.data() + port.size() || port.empty() || port[0] == '0' ||
-      value == 0 || value > 65535)
-    return std::nullopt;
-  return host_target{std::string(text), std::string(host), static_cast<std::uint16_t>(value)};
+  const auto value = parse_port(port);
+  if (!value) return std::nullopt;
+  return host_target{std::string(text), std::string(host), *value};
 }
 
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {

@@ -22,19 +22,6 @@ std::string_view trim(std::string_view s) {
   return s.substr(first, s.find_last_not_of(blanks) - first + 1);
 }
 
-// One port, 1-65535, decimal digits only.
-std::expected<std::uint16_t, std::string> parse_port(std::string_view s) {
-  if (s.empty()) return std::unexpected("a port is missing");
-  unsigned value = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec == std::errc::result_out_of_range || (ec == std::errc{} && value > 65535))
-    return std::unexpected(fmt::format("port {} is above 65535", s));
-  if (ec != std::errc{} || end != s.data() + s.size())
-    return std::unexpected(fmt::format("'{}' is not a port number", s));
-  if (value == 0) return std::unexpected("port 0 cannot be connected to");
-  return static_cast<std::uint16_t>(value);
-}
-
 // The text of an address_parse_failure, as a phrase.
 std::string describe(const address_parse_failure& f) {
   return fmt::format("{} at offset {}", dial::name(f.error), f.offset);
@@ -61,6 +48,19 @@ std::expected<std::vector<address>, std::string> host_addresses(std::string_view
 }
 
 }  // namespace
+
+std::expected<std::uint16_t, std::string> parse_port(std::string_view s) {
+  if (s.empty()) return std::unexpected("a port is missing");
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec == std::errc::result_out_of_range || (ec == std::errc{} && value > 65535))
+    return std::unexpected(fmt::format("port {} is above 65535", s));
+  if (ec != std::errc{} || end != s.data() + s.size())
+    return std::unexpected(fmt::format("'{}' is not a port number", s));
+  if (value == 0) return std::unexpected("port 0 cannot be connected to");
+  if (s.front() == '0') return std::unexpected(fmt::format("port '{}' has a leading zero", s));
+  return static_cast<std::uint16_t>(value);
+}
 
 std::expected<port_list, std::string> parse_ports(std::string_view text) {
   if (text.empty()) return std::unexpected("the list is empty");

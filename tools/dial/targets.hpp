@@ -22,6 +22,10 @@ struct port_list {
 /// A port given twice is kept once. On failure, a phrase that reads after "bad port list 'X': ".
 [[nodiscard]] std::expected<port_list, std::string> parse_ports(std::string_view text);
 
+/// One port: 1-65535, decimal digits only, no leading zero (dial::address's port grammar). On
+/// failure, a phrase saying what is wrong.
+[[nodiscard]] std::expected<std::uint16_t, std::string> parse_port(std::string_view s);
+
 /// Parses a numeric host: an IPv4 dotted quad, an IPv6 address with or without brackets (a
 /// scope is allowed: fe80::1%eth0). The port of the result is 0. On failure, a phrase that reads
 /// after "bad host 'X': ".
