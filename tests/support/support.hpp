@@ -17,7 +17,7 @@ namespace dial::test {
 /// True when the tests run as root (network namespaces, cgroup hooks, setuid need it).
 bool is_root();
 
-/// The reason to put in GTEST_SKIP() when not root.
+/// The reason a root-only test gives when it skips (GTEST_SKIP() << needs_root) as non-root.
 inline constexpr const char* needs_root =
     "needs root (network namespace / cgroup / setuid); CI runs as root and must not skip this";
 
