@@ -19,8 +19,11 @@ namespace dial {
 /// The names connect_until can return: connect's fourteen, plus
 ///   Timeout   the deadline passed while the attempt was still in progress.
 ///   Canceled  the stop token was triggered (before or during the attempt).
-/// connect_error widens into it without a table: dial::widen<connect_until_error>(e).
-#define DIAL_CONNECT_UNTIL_ERRORS(X) DIAL_CONNECT_ERRORS(X) X(timeout) X(canceled)
+///   ProcessFdQuotaExceeded  the wait itself was refused: RLIMIT_NOFILE is below the two
+///             descriptors it watches (poll's EINVAL).
+/// connect_error and poll_error widen into it without a table: dial::widen<connect_until_error>(e).
+#define DIAL_CONNECT_UNTIL_ERRORS(X) \
+  DIAL_CONNECT_ERRORS(X) X(timeout) X(canceled) X(process_fd_quota_exceeded)
 DIAL_DECLARE_ERROR_SET(connect_until_error, DIAL_CONNECT_UNTIL_ERRORS);
 
 /// Connects with a deadline and optional cancellation. Does not correspond to a single system
@@ -96,6 +99,9 @@ struct lookup_event {
   deadline_clock::time_point at{};             ///< when the answer arrived
   std::size_t addresses = 0;                   ///< how many addresses it brought
   std::expected<void, resolve_error> outcome;  ///< or why it brought none
+  /// The resolver's own code behind a failed answer (a c-ares status such as ARES_ENOTFOUND, an
+  /// EAI_* code, or a Windows resolver error), 0 when none; resolver_code_name() spells it.
+  int native = 0;
 };
 
 /// Everything that happened in one connect_to_host call, in order.

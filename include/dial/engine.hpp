@@ -35,12 +35,12 @@ struct engine_options {
 };
 
 /// The names a single connect of the engine can end with: connect_until's (connect's fourteen,
-/// Timeout, Canceled) and the socket() names that can stop a connect before it starts
-/// (ProcessFdQuotaExceeded when RLIMIT_NOFILE is reached, ...). connect_until_error and
+/// Timeout, Canceled, ProcessFdQuotaExceeded) and the socket() names that can stop a connect before
+/// it starts (ProcessFdQuotaExceeded when RLIMIT_NOFILE is reached, ...). connect_until_error and
 /// socket_error both widen into it: dial::widen<engine_connect_error>(e).
 // clang-format off
 #define DIAL_ENGINE_CONNECT_ERRORS(X)                                                             \
-  DIAL_CONNECT_UNTIL_ERRORS(X) X(protocol_family_not_available) X(process_fd_quota_exceeded)     \
+  DIAL_CONNECT_UNTIL_ERRORS(X) X(protocol_family_not_available)                                  \
   X(system_fd_quota_exceeded) X(protocol_not_supported) X(socket_type_not_supported)
 // clang-format on
 DIAL_DECLARE_ERROR_SET(engine_connect_error, DIAL_ENGINE_CONNECT_ERRORS);

@@ -75,6 +75,11 @@ struct resolve_options {
   std::stop_token stop;
 };
 
+/// The spelling of a resolver's own code, as lookup_event::native and last_native_error() keep
+/// it after a resolution error: "ARES_ENOTFOUND" (c-ares), "EAI_NONAME" (getaddrinfo),
+/// "WSAHOST_NOT_FOUND" (the Windows resolver); "" for a code the back-end does not define.
+[[nodiscard]] std::string_view resolver_code_name(resolver_backend backend, int code) noexcept;
+
 /// Resolves `host` to its addresses, each with `port`. Does not correspond to a single system
 /// call. In order:
 ///  1. A numeric host (IPv4 dotted quad, IPv6 text with an optional %scope, brackets allowed) is

@@ -1,7 +1,9 @@
-// src/common/happy_eyeballs.cpp: address interleaving and RFC 8305's timing decisions.
-#include "common/happy_eyeballs.hpp"
+// src/common/happy_eyeballs.cpp: the RFC 8305 race as a state machine, and family interleaving.
+#include "dial/happy_eyeballs.hpp"
 
 #include <algorithm>
+
+#include "common/lookup.hpp"  // combine_failures
 
 namespace dial {
 
@@ -23,50 +25,146 @@ std::vector<address> interleave_families(const std::vector<address>& sorted,
   return out;
 }
 
-namespace detail {
+namespace {
 
-race_plan::race_plan(const connect_to_host_options& o) noexcept
+using error = connect_to_host_error;
+
+// Errors that say this host is out of something: no other address can do better.
+bool is_local_resource_error(error e) noexcept {
+  return e == error::process_fd_quota_exceeded || e == error::system_fd_quota_exceeded ||
+         e == error::system_resources || e == error::out_of_memory;
+}
+
+}  // namespace
+
+happy_eyeballs::happy_eyeballs(const connect_to_host_options& o, time_point now)
     : attempt_delay_(clamp_attempt_delay(o.attempt_delay)),
       resolution_delay_(std::max(o.resolution_delay, std::chrono::milliseconds(0))),
-      first_family_count_(std::max(1u, o.first_address_family_count)) {}
+      first_family_count_(std::max(1u, o.first_address_family_count)),
+      deadline_(o.deadline) {
+  report_.began = now;
+}
 
-void race_plan::on_answer(address_kind family, const std::vector<address>& found, time_point now) {
-  if (family == address_kind::ipv6) aaaa_answered_ = true;
-  if (family == address_kind::ipv4 && !a_answered_) {
-    a_answered_ = true;
-    a_at_ = now;
+void happy_eyeballs::on_answer(address_kind family,
+                               std::expected<std::vector<address>, resolve_error> answer,
+                               int native, time_point now) {
+  bool& answered = family == address_kind::ipv6 ? aaaa_answered_ : a_answered_;
+  if (finished_ || answered || (family != address_kind::ipv6 && family != address_kind::ipv4))
+    return;
+  answered = true;
+  if (family == address_kind::ipv4) a_at_ = now;
+  lookup_event ev{family, now, answer ? answer->size() : 0, {}, answer ? 0 : native};
+  if (!answer) {
+    ev.outcome = std::unexpected(answer.error());
+    const resolve_error was = lookup_failure_ ? answer.error() : lookup_failure_.error();
+    lookup_failure_ = std::unexpected(detail::combine_failures(was, answer.error()));
+    if (!lookup_failure_ && lookup_failure_.error() == answer.error()) lookup_native_ = native;
   }
-  if (found.empty()) return;
-  untried_.insert(untried_.end(), found.begin(), found.end());
+  report_.lookups.push_back(ev);
+  if (!answer) return;
+  for (const address& a : *answer)  // only IP addresses can race; a stray one is not tried
+    if (a.kind() == address_kind::ipv6 || a.kind() == address_kind::ipv4) untried_.push_back(a);
   sort_destinations(untried_);
   // Before the first attempt the preferred family gets its count; late answers simply join.
   untried_ = interleave_families(untried_, started_ ? 1 : first_family_count_);
 }
 
-bool race_plan::connecting(time_point now) const noexcept {
+bool happy_eyeballs::is_live(attempt_id id) const noexcept {
+  return std::find(live_.begin(), live_.end(), id) != live_.end();
+}
+
+void happy_eyeballs::settle(attempt_id id, std::expected<void, error> outcome, int native,
+                            time_point now) {
+  connect_attempt& at = report_.attempts[id];
+  at.end = now;
+  at.outcome = outcome;
+  at.native = native;
+  live_.erase(std::find(live_.begin(), live_.end(), id));
+}
+
+void happy_eyeballs::end(std::expected<attempt_id, error> r, int native, time_point now) {
+  // Every attempt still in flight is closed: Timeout when the deadline ended the race, else
+  // Canceled (another won, a stop, a local error).
+  const error closed = !r && r.error() == error::timeout ? error::timeout : error::canceled;
+  while (!live_.empty()) {
+    const attempt_id id = live_.front();
+    settle(id, std::unexpected(closed), 0, now);
+    cancels_.push_back(id);
+  }
+  result_ = r;
+  native_ = native;
+  finished_ = true;
+}
+
+void happy_eyeballs::on_connected(attempt_id id, time_point now) {
+  if (finished_ || !is_live(id)) return;
+  settle(id, {}, 0, now);
+  end(id, 0, now);
+}
+
+void happy_eyeballs::on_failed(attempt_id id, error e, int native, time_point now) {
+  if (finished_ || !is_live(id)) return;
+  settle(id, std::unexpected(e), native, now);
+  if (is_local_resource_error(e)) end(std::unexpected(e), native, now);
+}
+
+void happy_eyeballs::cancel(time_point now) {
+  if (!finished_) end(std::unexpected(error::canceled), 0, now);
+}
+
+void happy_eyeballs::abort(error e, int native, time_point now) {
+  if (!finished_) end(std::unexpected(e), native, now);
+}
+
+bool happy_eyeballs::connecting(time_point now) const noexcept {
   return started_ || aaaa_answered_ || (a_answered_ && now >= a_at_ + resolution_delay_);
 }
 
-bool race_plan::attempt_due(time_point now, std::size_t in_flight) const noexcept {
+bool happy_eyeballs::attempt_due(time_point now) const noexcept {
   if (untried_.empty() || !connecting(now)) return false;
-  return in_flight == 0 || now >= last_start_ + attempt_delay_;
+  return live_.empty() || now >= last_start_ + attempt_delay_;
 }
 
-address race_plan::take_next(time_point now) {
-  address a = untried_.front();
-  untried_.erase(untried_.begin());
-  started_ = true;
-  last_start_ = now;
-  return a;
-}
-
-race_plan::time_point race_plan::next_event(std::size_t in_flight) const noexcept {
+// The next time a decision can change without an event: the end of the resolution delay, or
+// the next attempt's start. max when only an event can change anything.
+happy_eyeballs::time_point happy_eyeballs::timer() const noexcept {
   if (untried_.empty()) return time_point::max();
-  if (!started_ && !aaaa_answered_)
-    return a_answered_ ? a_at_ + resolution_delay_ : time_point::max();
-  if (in_flight == 0) return time_point::min();
-  return last_start_ + attempt_delay_;
+  if (!started_ && !aaaa_answered_) return a_at_ + resolution_delay_;  // A answered (untried)
+  return last_start_ + attempt_delay_;  // live_ is not empty, or the attempt would be due
 }
 
-}  // namespace detail
+void happy_eyeballs::finish_exhausted() {
+  for (const connect_attempt& a : report_.attempts)  // the most preferred address's error
+    if (!a.outcome) return end(std::unexpected(a.outcome.error()), a.native, a.end);
+  const resolve_error e =
+      lookup_failure_ ? resolve_error::host_lacks_network_addresses : lookup_failure_.error();
+  const time_point at = report_.lookups.empty() ? report_.began : report_.lookups.back().at;
+  end(std::unexpected(widen<error>(e)), lookup_native_, at);
+}
+
+race_action happy_eyeballs::next(time_point now) {
+  if (!finished_ && now >= deadline_) end(std::unexpected(error::timeout), 0, now);
+  if (!cancels_.empty()) {
+    const attempt_id id = cancels_.front();
+    cancels_.erase(cancels_.begin());
+    return {race_step::cancel_attempt, id, {}, false, time_point::max()};
+  }
+  if (finished_) return {race_step::finished, 0, {}, false, time_point::max()};
+  if (attempt_due(now)) {
+    const attempt_id id = report_.attempts.size();
+    report_.attempts.push_back({untried_.front(), now, now, {}, 0});
+    untried_.erase(untried_.begin());
+    live_.push_back(id);
+    started_ = true;
+    last_start_ = now;
+    const bool alone = live_.size() == 1 && untried_.empty() && !awaiting_answers();
+    return {race_step::start_attempt, id, report_.attempts[id].to, alone, time_point::max()};
+  }
+  if (live_.empty() && untried_.empty() && !awaiting_answers()) {
+    finish_exhausted();  // nothing to wait for: the race is over, now
+    return next(now);
+  }
+  return {race_step::wait, 0, {}, false, std::min(deadline_, timer())};
+}
+
 }  // namespace dial

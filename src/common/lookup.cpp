@@ -20,7 +20,7 @@ class ready_lookup final : public detail::lookup {
   }
   void wait_set(std::vector<detail::lookup_fd>&) override {}
   deadline_clock::time_point wake_at() override { return deadline_clock::time_point::max(); }
-  void on_ready(int, bool, bool) override {}
+  void on_ready(socket_t, bool, bool) override {}
   void on_tick() override {}
 
  private:

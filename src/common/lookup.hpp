@@ -9,6 +9,7 @@
 
 #include "dial/address.hpp"
 #include "dial/resolve.hpp"
+#include "dial/sys.hpp"  // socket_t
 
 namespace dial::detail {
 
@@ -21,7 +22,7 @@ struct family_answer {
 
 /// A descriptor the lookup wants watched, and for what.
 struct lookup_fd {
-  int fd = -1;
+  socket_t fd;  ///< a descriptor (POSIX) or a socket (Windows)
   bool read = false;
   bool write = false;
 };
@@ -42,7 +43,7 @@ class lookup {
   /// When on_tick must run even if nothing polled ready (resolver retry timers).
   [[nodiscard]] virtual deadline_clock::time_point wake_at() = 0;
   /// A descriptor from wait_set() polled ready.
-  virtual void on_ready(int fd, bool readable, bool writable) = 0;
+  virtual void on_ready(socket_t fd, bool readable, bool writable) = 0;
   /// Timers: call after every wait.
   virtual void on_tick() = 0;
   /// Answers that arrived since the last call, in arrival order.

@@ -161,7 +161,7 @@ class ares_lookup final : public lookup {
            std::chrono::microseconds(tv.tv_usec);
   }
 
-  void on_ready(int fd, bool readable, bool writable) override {
+  void on_ready(socket_t fd, bool readable, bool writable) override {
     ares_process_fd(channel_, readable ? fd : ARES_SOCKET_BAD, writable ? fd : ARES_SOCKET_BAD);
   }
 

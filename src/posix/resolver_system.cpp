@@ -94,7 +94,7 @@ class system_lookup final : public lookup {
     if (!finished()) out.push_back({read_fd_, true, false});
   }
   deadline_clock::time_point wake_at() override { return deadline_clock::time_point::max(); }
-  void on_ready(int fd, bool, bool) override {
+  void on_ready(socket_t fd, bool, bool) override {
     char sink[8];
     if (fd == read_fd_) {
       [[maybe_unused]] auto n = ::read(read_fd_, sink, sizeof sink);

@@ -23,8 +23,10 @@ static_assert(dial::is_subset_v<connect_until_error, dial::connect_error>,
 
 bool is_nonblocking(int s) { return (::fcntl(s, F_GETFL) & O_NONBLOCK) != 0; }
 
-TEST(ConnectUntil, SetIsConnectsFourteenPlusTimeoutAndCanceled) {
-  EXPECT_EQ(std::size(dial::error_set_traits<connect_until_error>::members), 16u);
+TEST(ConnectUntil, SetIsConnectsFourteenPlusTimeoutCanceledAndPollsFdQuota) {
+  EXPECT_EQ(std::size(dial::error_set_traits<connect_until_error>::members), 17u);
+  static_assert(dial::is_subset_v<connect_until_error, dial::poll_error>);
+  EXPECT_EQ(dial::name(connect_until_error::process_fd_quota_exceeded), "ProcessFdQuotaExceeded");
   EXPECT_EQ(dial::name(connect_until_error::timeout), "Timeout");
   EXPECT_EQ(dial::name(connect_until_error::canceled), "Canceled");
   EXPECT_TRUE(std::error_code(connect_until_error::timeout) == std::errc::timed_out);

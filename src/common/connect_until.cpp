@@ -1,78 +1,71 @@
-// src/posix/connect_until.cpp: connect with a deadline and a stop token (Linux, BSD, macOS).
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+// src/common/connect_until.cpp: connect with a deadline and a stop token, for every OS family;
+// what differs between them is behind src/common/dialer_os.hpp.
+#include "common/sockets.hpp"
 
 #include <algorithm>
-#include <cerrno>
 
+#include "common/dialer_os.hpp"
 #include "common/native.hpp"
+#include "common/socket_owner_os.hpp"
 #include "dial/dialer.hpp"
-#include "posix/stop_waker.hpp"
 
 namespace dial {
+
+static_assert(is_subset_v<connect_until_error, poll_error>);
+
 namespace {
 
-using namespace std::chrono_literals;
 using clock = deadline_clock;
 using result = std::expected<void, connect_until_error>;
+using detail::stop_waker;
 
 result fail(connect_until_error e, int native) noexcept {
   detail::record_native(native);  // 0 for Timeout and Canceled: no OS code is behind them
   return std::unexpected(e);
 }
 
-using detail::stop_waker;
-
 enum class waited { ready, hung_up, timeout, canceled, failed };
 
-// Waits until `events` on `s` (or only the deadline when s < 0), the deadline, or a stop. A
-// waker without a descriptor (none could be made) makes the poll wake in slices to look.
-waited wait_for(int s, short events, const stop_waker& waker, const std::stop_token& stop,
-                clock::time_point deadline) noexcept {
-  for (;;) {
+// Waits until the attempt on `s` ends (or only the deadline when `s` is no socket), the
+// deadline, or a stop. A failed wait leaves poll's name in `why`.
+waited wait_for(socket_t s, const stop_waker& waker, const std::stop_token& stop,
+                clock::time_point deadline, connect_until_error& why) noexcept {
+  for (;;) {  // ends when ready, at the deadline or on a stop; a spurious wake-up goes round
     if (stop.stop_requested()) return waited::canceled;
-    pollfd p[2] = {{s, events, 0}, {waker.fd(), POLLIN, 0}};
-    const int rc = ::poll(p, waker.fd() >= 0 ? 2 : 1, waker.timeout_ms(deadline));
-    if (rc < 0) {
-      if (errno == EINTR) continue;
+    poll_fd p[2] = {{s, poll_out, 0}, {waker.fd(), poll_in, 0}};
+    const bool watch = s != detail::no_socket();
+    std::span<poll_fd> set(watch ? p : p + 1, (watch ? 1u : 0u) + (waker.has_fd() ? 1u : 0u));
+    auto n = dial::poll(set, waker.timeout_ms(deadline));
+    if (!n) {
+      why = widen<connect_until_error>(n.error());
       return waited::failed;
     }
     if (stop.stop_requested()) return waited::canceled;
-    if (rc > 0 && (p[0].revents & POLLHUP) != 0) return waited::hung_up;
-    if (rc > 0 && p[0].revents != 0) return waited::ready;
+    if (watch && (p[0].revents & (poll_hup | poll_err)) != 0) return waited::hung_up;
+    if (watch && p[0].revents != 0) return waited::ready;
     if (clock::now() >= deadline) return waited::timeout;
   }
 }
 
-result wait_failed(waited w) noexcept {
+result wait_failed(waited w, connect_until_error why) noexcept {
   if (w == waited::timeout) return fail(connect_until_error::timeout, 0);
   if (w == waited::canceled) return fail(connect_until_error::canceled, 0);
-  const int e = errno;
-  return fail(e == ENOMEM ? connect_until_error::system_resources : connect_until_error::unexpected,
-              e);
+  return std::unexpected(why);  // poll's table recorded the code
 }
 
-// Readiness is a hint: only a peer name proves the connection exists (Asio does the same).
-bool is_connected(socket_t s) noexcept {
-  sockaddr_storage peer{};
-  ::socklen_t len = sizeof peer;
-  return ::getpeername(s, reinterpret_cast<sockaddr*>(&peer), &len) == 0;
-}
-
-// EINPROGRESS: the attempt runs in the kernel; wait for it and read its outcome. Readiness is
-// re-checked: no error and no peer is a spurious wake-up, and the wait goes on. A hang-up with
-// neither (the connection came and went, its error already consumed) would poll ready forever,
-// so it ends the attempt as a reset.
+// The attempt runs in the kernel: wait for it and read its outcome. Readiness is re-checked: no
+// error and no peer is a spurious wake-up, and the wait goes on. A hang-up with neither (the
+// connection came and went, its error already consumed) would poll ready forever, so it ends
+// the attempt as a reset.
 result complete(socket_t s, const stop_waker& waker, const std::stop_token& stop,
                 clock::time_point deadline) noexcept {
   for (;;) {
-    const waited w = wait_for(s, POLLOUT, waker, stop, deadline);
-    if (w != waited::ready && w != waited::hung_up) return wait_failed(w);
+    connect_until_error why = connect_until_error::unexpected;
+    const waited w = wait_for(s, waker, stop, deadline, why);
+    if (w != waited::ready && w != waited::hung_up) return wait_failed(w, why);
     if (auto done = getsockopt_error(s); !done)
       return std::unexpected(widen<connect_until_error>(done.error()));
-    if (is_connected(s)) return {};
+    if (detail::is_connected(s)) return {};
     if (w == waited::hung_up) return fail(connect_until_error::connection_reset_by_peer, 0);
   }
 }
@@ -82,10 +75,11 @@ result complete(socket_t s, const stop_waker& waker, const std::stop_token& stop
 result retry(socket_t s, const sockaddr* a, socklen_t n, const stop_waker& waker,
              const std::stop_token& stop, clock::time_point deadline) noexcept {
   auto pause = std::chrono::milliseconds(1);
-  for (;;) {
+  for (;;) {  // each turn waits at least `pause`; ends at the deadline
     const auto until = std::min(deadline, clock::now() + pause);
-    const waited w = wait_for(-1, 0, waker, stop, until);
-    if (w == waited::canceled || w == waited::failed) return wait_failed(w);
+    connect_until_error why = connect_until_error::unexpected;
+    const waited w = wait_for(detail::no_socket(), waker, stop, until, why);
+    if (w == waited::canceled || w == waited::failed) return wait_failed(w, why);
     auto r = dial::connect(s, a, n);
     if (r) return {};
     if (r.error() != connect_error::would_block)
@@ -101,7 +95,7 @@ result attempt(socket_t s, const sockaddr* a, socklen_t n, clock::time_point dea
   if (r) return {};
   if (r.error() != connect_error::would_block)
     return std::unexpected(widen<connect_until_error>(r.error()));
-  const bool in_progress = last_native_error() == EINPROGRESS;
+  const bool in_progress = detail::owner_attempt_in_progress(last_native_error());
   const stop_waker waker(stop);
   if (in_progress) return complete(s, waker, stop, deadline);
   return retry(s, a, n, waker, stop, deadline);
@@ -114,21 +108,10 @@ std::expected<void, connect_until_error> connect_until(socket_t sock, const sock
                                                        deadline_clock::time_point deadline,
                                                        std::stop_token stop) noexcept {
   if (stop.stop_requested()) return fail(connect_until_error::canceled, 0);
-  const int flags = ::fcntl(sock, F_GETFL);
-  if (flags < 0) {
-    if (errno == EBADF)
-      detail::trap("connect_until", EBADF, "EBADF", "sock is not an open file descriptor");
-    return fail(connect_until_error::unexpected, errno);
-  }
-  const bool was_blocking = (flags & O_NONBLOCK) == 0;
-  if (was_blocking && ::fcntl(sock, F_SETFL, flags | O_NONBLOCK) != 0)
-    return fail(connect_until_error::unexpected, errno);
+  auto entered = detail::enter_non_blocking(sock);
+  if (!entered) return fail(connect_until_error::unexpected, entered.error());
   result r = attempt(sock, addr, len, deadline, stop);
-  if (was_blocking) {  // on failure too: the documented state is "as it came in"
-    const int native = last_native_error();
-    ::fcntl(sock, F_SETFL, flags);
-    detail::record_native(native);
-  }
+  if (*entered) detail::leave_non_blocking(sock);  // on failure too: "as it came in"
   return r;
 }
 

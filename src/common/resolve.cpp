@@ -1,14 +1,14 @@
-// src/posix/resolve.cpp: dial::resolve, the asynchronous lookup driven by one poll loop.
-#include <poll.h>
-
-#include <cerrno>
+// src/common/resolve.cpp: dial::resolve, the asynchronous lookup driven by one dial::poll loop.
 #include <optional>
 
+#include "common/dialer_os.hpp"
 #include "common/lookup.hpp"
 #include "common/native.hpp"
-#include "posix/stop_waker.hpp"
 
 namespace dial {
+
+static_assert(is_subset_v<resolve_error, poll_error>);
+
 namespace {
 
 using result = std::expected<std::vector<address>, resolve_error>;
@@ -18,28 +18,26 @@ result fail(resolve_error e, int native) {
   return std::unexpected(e);
 }
 
-resolve_error poll_failure(int e) noexcept {
-  return e == ENOMEM ? resolve_error::system_resources : resolve_error::unexpected;
-}
-
-// Waits once for the lookup's descriptors, the stop waker and the nearest timer; false with
-// errno set when poll itself failed.
-bool wait_once(detail::lookup& l, const detail::stop_waker& waker,
-               deadline_clock::time_point deadline) {
-  std::vector<detail::lookup_fd> fds;
+// Waits once for the lookup's descriptors, the stop waker and the nearest timer, then lets the
+// lookup handle what polled ready. A failed wait is poll's name (its table recorded the code).
+std::expected<void, poll_error> wait_once(detail::lookup& l, const detail::stop_waker& waker,
+                                          deadline_clock::time_point deadline,
+                                          std::vector<detail::lookup_fd>& fds,
+                                          std::vector<poll_fd>& p) {
+  fds.clear();
+  p.clear();
   l.wait_set(fds);
-  std::vector<pollfd> p;
   for (const auto& f : fds)
-    p.push_back({f.fd, static_cast<short>((f.read ? POLLIN : 0) | (f.write ? POLLOUT : 0)), 0});
-  if (waker.fd() >= 0) p.push_back({waker.fd(), POLLIN, 0});
-  const int rc = ::poll(p.data(), p.size(), waker.timeout_ms(std::min(deadline, l.wake_at())));
-  if (rc < 0 && errno != EINTR) return false;
-  for (std::size_t i = 0; rc > 0 && i < fds.size(); ++i)
+    p.push_back({f.fd, static_cast<short>((f.read ? poll_in : 0) | (f.write ? poll_out : 0)), 0});
+  if (waker.has_fd()) p.push_back({waker.fd(), poll_in, 0});
+  auto n = dial::poll(p, waker.timeout_ms(std::min(deadline, l.wake_at())));
+  if (!n) return std::unexpected(n.error());
+  for (std::size_t i = 0; *n > 0 && i < fds.size(); ++i)
     if (p[i].revents != 0)
-      l.on_ready(fds[i].fd, (p[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0,
-                 (p[i].revents & POLLOUT) != 0);
+      l.on_ready(fds[i].fd, (p[i].revents & (poll_in | poll_err | poll_hup)) != 0,
+                 (p[i].revents & poll_out) != 0);
   l.on_tick();
-  return true;
+  return {};
 }
 
 }  // namespace
@@ -54,6 +52,8 @@ std::expected<std::vector<address>, resolve_error> resolve(std::string_view host
   const detail::stop_waker waker(options.stop);
   std::vector<address> found;
   std::optional<detail::family_answer> failed;
+  std::vector<detail::lookup_fd> fds;
+  std::vector<poll_fd> p;
   for (;;) {  // ends when both families answered, at the deadline, or on a stop
     for (auto& a : l.take_answers()) {
       if (a.result) {
@@ -69,7 +69,8 @@ std::expected<std::vector<address>, resolve_error> resolve(std::string_view host
     if (l.finished()) break;
     if (options.stop.stop_requested()) return fail(resolve_error::canceled, 0);
     if (deadline_clock::now() >= options.deadline) break;
-    if (!wait_once(l, waker, options.deadline)) return fail(poll_failure(errno), errno);
+    if (auto w = wait_once(l, waker, options.deadline, fds, p); !w)
+      return std::unexpected(widen<resolve_error>(w.error()));
   }
   if (!found.empty()) {
     sort_destinations(found);
