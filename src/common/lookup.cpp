@@ -1,10 +1,18 @@
 // src/common/lookup.cpp: numeric hosts, the hosts file, RFC 6724 order, and lookup dispatch.
 #include "common/lookup.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
-#include <fstream>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
+
+#include "common/native.hpp"
 
 namespace dial {
 namespace {
@@ -158,24 +166,126 @@ bool valid_host_name(std::string_view host) noexcept {
   return label > 0;
 }
 
-std::vector<address> hosts_file_lookup(const std::string& path, std::string_view host,
-                                       std::uint16_t port) {
-  std::vector<address> found;
-  if (path.empty()) return found;
-  std::ifstream in(path);
-  host = without_trailing_dot(host);
-  std::string line;
-  while (std::getline(in, line)) {  // bounded by the file's length
-    if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-    std::istringstream fields(line);
-    std::string addr_text, name;
-    if (!(fields >> addr_text)) continue;
-    bool match = false;
-    while (!match && fields >> name) match = iequals(without_trailing_dot(name), host);
-    if (!match) continue;
-    if (auto a = parse_numeric_host(addr_text, port)) found.push_back(*a);
+namespace {
+
+// The hosts file's identity: a change to any of these means it must be read again.
+struct file_id {
+  std::int64_t size = -1, mtime_s = 0, mtime_ns = 0, inode = 0, device = 0;
+  bool operator==(const file_id&) const = default;
+};
+
+struct hosts_entry {
+  std::string name;  // as written (compared case-insensitively), without a trailing dot
+  address at;        // port 0
+};
+
+// Why the hosts file could not be read, from open's errno: a resource error ends the lookup
+// with its name; every other reason (no file, no permission, a directory) means "no hosts
+// file", and the lookup goes on to the back-end.
+std::optional<resolve_error> hosts_open_failure(int code) noexcept {
+  switch (code) {
+    case EMFILE:
+      return resolve_error::process_fd_quota_exceeded;
+    case ENFILE:
+      return resolve_error::system_fd_quota_exceeded;
+    case ENOMEM:
+      return resolve_error::system_resources;
+    default:
+      return std::nullopt;
   }
-  return found;
+}
+
+std::optional<file_id> identify(const std::string& path) noexcept {
+  struct ::stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+#ifdef __linux__
+  const std::int64_t ns = st.st_mtim.tv_nsec;
+#else
+  const std::int64_t ns = 0;
+#endif
+  return file_id{static_cast<std::int64_t>(st.st_size), static_cast<std::int64_t>(st.st_mtime), ns,
+                 static_cast<std::int64_t>(st.st_ino), static_cast<std::int64_t>(st.st_dev)};
+}
+
+void parse_hosts_line(std::string line, std::vector<hosts_entry>& out) {
+  if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+  std::istringstream fields(line);
+  std::string addr_text, name;
+  if (!(fields >> addr_text)) return;
+  auto a = parse_numeric_host(addr_text, 0);
+  if (!a) return;
+  while (fields >> name) out.push_back({std::string(without_trailing_dot(name)), *a});
+}
+
+// Reads the whole file, close-on-exec (no descriptor a fork in another thread could inherit).
+std::expected<std::vector<hosts_entry>, resolve_error> read_hosts(const std::string& path) {
+#ifdef _WIN32
+  std::FILE* f = std::fopen(path.c_str(), "rN");  // N: not inherited by child processes
+#else
+  std::FILE* f = std::fopen(path.c_str(), "re");  // e: O_CLOEXEC
+#endif
+  std::vector<hosts_entry> out;
+  if (f == nullptr) {
+    const int code = errno;
+    if (auto e = hosts_open_failure(code)) {
+      record_native(code);
+      return std::unexpected(*e);
+    }
+    return out;
+  }
+  std::string line;
+  for (int c; (c = std::fgetc(f)) != EOF;) {  // bounded by the file's length
+    if (c != '\n') {
+      line.push_back(static_cast<char>(c));
+      continue;
+    }
+    parse_hosts_line(std::move(line), out);
+    line.clear();
+  }
+  parse_hosts_line(std::move(line), out);
+  std::fclose(f);
+  return out;
+}
+
+// The hosts file, parsed once and read again only when its size, time or inode changes; one
+// stat(2) per lookup.
+class hosts_cache {
+ public:
+  std::expected<std::vector<address>, resolve_error> find(const std::string& path,
+                                                          std::string_view host,
+                                                          std::uint16_t port) {
+    const auto id = identify(path);
+    std::vector<address> found;
+    if (!id) return found;  // no hosts file
+    const std::lock_guard lock(mutex_);
+    if (path != path_ || !(*id == id_)) {
+      auto fresh = read_hosts(path);
+      if (!fresh) return std::unexpected(fresh.error());
+      entries_ = std::move(*fresh);
+      path_ = path;
+      id_ = *id;
+    }
+    host = without_trailing_dot(host);
+    for (const auto& e : entries_)
+      if (iequals(e.name, host)) found.push_back(e.at.with_port(port));
+    return found;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string path_;
+  file_id id_;
+  std::vector<hosts_entry> entries_;
+};
+
+}  // namespace
+
+std::expected<std::vector<address>, resolve_error> hosts_file_lookup(const std::string& path,
+                                                                     std::string_view host,
+                                                                     std::uint16_t port) {
+  if (path.empty()) return std::vector<address>{};
+  static hosts_cache cache;  // one per process: every lookup reads the same few files
+  return cache.find(path, host, port);
 }
 
 resolve_error combine_failures(resolve_error a, resolve_error b) noexcept {
@@ -197,8 +307,9 @@ std::expected<std::unique_ptr<lookup>, resolve_error> start_lookup(std::string_v
   }
   if (!valid_host_name(host)) return std::unexpected(resolve_error::invalid_host_name);
   if (options.backend == resolver_backend::system) return start_system_lookup(host, port, options);
-  if (auto listed = hosts_file_lookup(options.hosts_file, host, port); !listed.empty())
-    return std::make_unique<ready_lookup>(listed);
+  auto listed = hosts_file_lookup(options.hosts_file, host, port);
+  if (!listed) return std::unexpected(listed.error());
+  if (!listed->empty()) return std::make_unique<ready_lookup>(*listed);
   return start_ares_lookup(host, port, options);
 }
 

@@ -76,9 +76,12 @@ class lookup {
 [[nodiscard]] std::expected<address, address_parse_failure> parse_numeric_host(
     std::string_view host, std::uint16_t port) noexcept;
 
-/// Every address the hosts file at `path` gives `host` (case-insensitive; aliases count).
-[[nodiscard]] std::vector<address> hosts_file_lookup(const std::string& path, std::string_view host,
-                                                     std::uint16_t port);
+/// Every address the hosts file at `path` gives `host` (case-insensitive; aliases count), in
+/// the file's order. The file is parsed once and read again when it changes (one stat per
+/// call). No file, or one that cannot be read for a reason other than resources, gives none;
+/// EMFILE, ENFILE and ENOMEM while opening it end the lookup with their names.
+[[nodiscard]] std::expected<std::vector<address>, resolve_error> hosts_file_lookup(
+    const std::string& path, std::string_view host, std::uint16_t port);
 
 /// Whether `host` is acceptable as a DNS name: 1-253 bytes (a trailing dot aside), no NUL, every
 /// label 1-63 bytes.

@@ -1,6 +1,10 @@
 // tests/unit/resolve_test.cpp: numeric hosts, the hosts file, invalid names, RFC 6724 order.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <fstream>
 #include <stop_token>
 
@@ -95,6 +99,48 @@ TEST(Resolve, NotInTheHostsFileAsksTheServer) {
   auto r = dial::resolve("elsewhere.test", 1, o);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), resolve_error::temporary_name_server_failure);
+}
+
+TEST(Resolve, AChangedHostsFileIsReadAgain) {
+  const t::scratch_dir dir;
+  { std::ofstream(dir / "hosts") << "192.0.2.77 moving.test\n"; }
+  auto o = no_dns();
+  o.hosts_file = dir / "hosts";
+  auto first = dial::resolve("moving.test", 1, o);
+  ASSERT_TRUE(first) << dial::name(first.error());
+  EXPECT_EQ(*first, (std::vector<address>{A("192.0.2.77:1")}));
+  { std::ofstream(dir / "hosts") << "198.51.100.7 moving.test\n"; }  // same size, new time
+  ::utimensat(AT_FDCWD, (dir / "hosts").c_str(), nullptr, 0);
+  auto second = dial::resolve("moving.test", 1, o);
+  ASSERT_TRUE(second) << dial::name(second.error());
+  EXPECT_EQ(*second, (std::vector<address>{A("198.51.100.7:1")}));
+  { std::ofstream(dir / "hosts") << "198.51.100.7 other.test\n"; }
+  auto gone = dial::resolve("moving.test", 1, o);
+  ASSERT_FALSE(gone);  // asked the (dead) server instead
+  EXPECT_EQ(gone.error(), resolve_error::temporary_name_server_failure);
+}
+
+// Before: a hosts file that could not be opened for want of descriptors was skipped, and the
+// lookup went on to DNS (TemporaryNameServerFailure). A resource error is not a resolution one.
+TEST(Resolve, NoDescriptorForTheHostsFileIsProcessFdQuotaExceeded) {
+  const t::scratch_dir dir;
+  { std::ofstream(dir / "hosts") << "192.0.2.77 limited.test\n"; }
+  const std::string path = dir / "hosts";
+  const int rc = t::run_in_child([&] {
+    rlimit lim{};
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+    lim.rlim_cur = static_cast<rlim_t>(t::count_open_fds() + 4);
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) return 100;
+    for (int i = 0; i < 64 && ::dup(0) >= 0;) ++i;  // take every descriptor that is left
+    auto o = no_dns();
+    o.hosts_file = path;
+    auto r = dial::resolve("limited.test", 1, o);
+    if (r) return 101;
+    if (dial::last_native_error() != EMFILE) return 102;
+    return static_cast<int>(r.error());
+  });
+  EXPECT_EQ(rc, static_cast<int>(resolve_error::process_fd_quota_exceeded))
+      << "child status " << rc;
 }
 
 TEST(Resolve, AlreadyCanceledIsCanceled) {
