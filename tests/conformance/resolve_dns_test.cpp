@@ -1,4 +1,5 @@
 // tests/conformance/resolve_dns_test.cpp: dial::resolve against dnsmasq in a private namespace.
+#include <ares.h>
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -175,6 +176,38 @@ TEST(ResolveDns, UnreachableServerIsTemporaryFailure) {
     auto o = via(A("127.0.0.56:53"));  // nothing bound: ICMP port unreachable
     auto r = dial::resolve("both.test", 80, o);
     CHILD_CHECK(!r && r.error() == resolve_error::temporary_name_server_failure, got(r));
+    return 0;
+  });
+  EXPECT_EQ(rc, 0) << conf::describe(rc);
+}
+
+}  // namespace
+
+namespace {
+
+// The resolver's own code is evidence as much as an errno: it is kept in the race's report and
+// spelled by resolver_code_name (the CLI's CODE column).
+TEST(ResolveDns, RaceReportKeepsTheResolversCode) {
+  if (!t::is_root()) GTEST_SKIP() << t::needs_root;
+  const int rc = with_dnsmasq([] {
+    dial::connect_to_host_options o;
+    o.resolve = via(dns::dnsmasq::where());
+    auto nx = dial::connect_to_host("nx.test", 80, o);
+    CHILD_CHECK(!nx && nx.error().error == dial::connect_to_host_error::unknown_host_name,
+                nx ? "connected" : dial::name(nx.error().error));
+    const auto& lookups = nx.error().report.lookups;
+    CHILD_CHECK(lookups.size() == 2, "both families answered");
+    for (const auto& l : lookups) {
+      CHILD_CHECK(l.native == ARES_ENOTFOUND, std::to_string(l.native));
+      CHILD_CHECK(
+          dial::resolver_code_name(dial::resolver_backend::c_ares, l.native) == "ARES_ENOTFOUND",
+          "spelled");
+    }
+    CHILD_CHECK(dial::last_native_error() == ARES_ENOTFOUND, "the failure's code");
+    auto none = dial::connect_to_host("noaddr.test", 80, o);
+    CHILD_CHECK(!none, "no address");
+    for (const auto& l : none.error().report.lookups)
+      CHILD_CHECK(l.native == ARES_ENODATA, std::to_string(l.native));
     return 0;
   });
   EXPECT_EQ(rc, 0) << conf::describe(rc);

@@ -21,22 +21,31 @@ double ms_since(clock_type::time_point origin, clock_type::time_point t) {
   return std::chrono::duration<double, std::milli>(t - origin).count();
 }
 
+// The resolver's code of a lookup answer, as the CODE column shows it.
+std::string lookup_code(const dial::lookup_event& l) {
+  return code_text(l.native, dial::resolver_code_name(dial::resolver_backend::c_ares, l.native));
+}
+
 void print_race(const dial::race_report& r) {
   for (const auto& l : r.lookups)
     fmt::print("  {:+9.1f} ms                  {:<4} answer: {}\n", ms_since(r.began, l.at),
                l.family == dial::address_kind::ipv6 ? "AAAA" : "A",
                l.outcome ? fmt::format("{} address(es)", l.addresses)
-                         : std::string(dial::name(l.outcome.error())));
+                         : fmt::format("{:<42} {}", dial::name(l.outcome.error()), lookup_code(l)));
   for (const auto& a : r.attempts)
     fmt::print("  {:+9.1f} ms .. {:+9.1f} ms  {:<28} {:<26} {}\n", ms_since(r.began, a.start),
                ms_since(r.began, a.end), a.to.to_string(), a.outcome_name(), code_text(a.native));
 }
 
-// The native code to show for a failed race: the attempt whose error is the race's, else none.
-int failure_native(const dial::connect_to_host_failure& f) {
+// The code to show for a failed race: the attempt whose error is the race's, else the lookup
+// answer whose error it is (a resolver code, with its spelling), else none.
+std::pair<int, std::string_view> failure_native(const dial::connect_to_host_failure& f) {
   for (const auto& a : f.report.attempts)
-    if (!a.outcome && a.outcome.error() == f.error) return a.native;
-  return 0;
+    if (!a.outcome && a.outcome.error() == f.error) return {a.native, {}};
+  for (const auto& l : f.report.lookups)
+    if (!l.outcome && dial::widen<dial::connect_to_host_error>(l.outcome.error()) == f.error)
+      return {l.native, dial::resolver_code_name(dial::resolver_backend::c_ares, l.native)};
+  return {0, {}};
 }
 
 outcome probe_host(const host_target& t, const host_probe_options& o, dial::race_report& report) {
@@ -49,9 +58,9 @@ outcome probe_host(const host_target& t, const host_probe_options& o, dial::race
     report = std::move(r->report);
     return {true, "Connected", 0, elapsed};
   }
-  const int native = failure_native(r.error());
+  const auto [native, spelled] = failure_native(r.error());
   report = std::move(r.error().report);
-  return {false, dial::name(r.error().error), native, elapsed};
+  return {false, dial::name(r.error().error), native, elapsed, spelled};
 }
 
 outcome probe_unix(const host_target& t, const host_probe_options& o) {

@@ -42,8 +42,9 @@ outcome socket_failed(socket_error e) noexcept {
   return {false, dial::name(e), dial::last_native_error(), std::nullopt};
 }
 
-std::string code_text(int native) {
+std::string code_text(int native, std::string_view name) {
   if (native == 0) return "-";
+  if (!name.empty()) return fmt::format("{} ({})", name, native);
   const char* n = strerrorname_np(native);  // glibc 2.32; null for a code it does not know
   return fmt::format("{} ({})", n != nullptr ? n : "?", native);
 }
@@ -73,8 +74,8 @@ void table::header() const {
 void table::print(const row& r) const {
   const std::string note = with_note_ && !r.note.empty() ? "  " + r.note : "";
   fmt::print("{:<{}}  {:<{}}  {:<{}}  {:>{}}{}\n", r.target, target_width_, r.result.name,
-             outcome_width_, code_text(r.result.native), code_width, time_text(r.result.elapsed),
-             time_width, note);
+             outcome_width_, code_text(r.result.native, r.result.native_name), code_width,
+             time_text(r.result.elapsed), time_width, note);
   std::fflush(stdout);  // a blocking probe can take minutes: show each line when it is known
 }
 

@@ -18,6 +18,8 @@ struct outcome {
   std::string_view name;  ///< "Connected", or dial::name of the error
   int native = 0;         ///< errno behind the error (dial::last_native_error); 0 on success
   std::optional<std::chrono::nanoseconds> elapsed;  ///< of the connect call; none if not made
+  /// The spelling of `native` when it is not an errno (a resolver's code: "ARES_ENOTFOUND").
+  std::string_view native_name{};
 };
 
 /// Runs dial::connect once and times it.
@@ -26,8 +28,8 @@ struct outcome {
 /// The outcome of a socket() that failed, so no connect was made.
 [[nodiscard]] outcome socket_failed(socket_error e) noexcept;
 
-/// "ECONNREFUSED (111)"; "-" for 0.
-[[nodiscard]] std::string code_text(int native);
+/// "ECONNREFUSED (111)"; "-" for 0. With `name` (a resolver's code): "ARES_ENOTFOUND (4)".
+[[nodiscard]] std::string code_text(int native, std::string_view name = {});
 
 /// "52 µs", "1.25 ms", "2.003 s"; "-" for none.
 [[nodiscard]] std::string time_text(std::optional<std::chrono::nanoseconds> t);
