@@ -91,12 +91,13 @@ class happy_eyeballs {
   }
   /// The OS or resolver code behind result()'s error (0 for success, Timeout and Canceled).
   [[nodiscard]] int native() const noexcept { return native_; }
-  /// Every answer and attempt so far, in order.
+  /// Every answer and attempt so far, in order. An attempt still in flight has no end yet:
+  /// its `end` is time_point::min().
   [[nodiscard]] const race_report& report() const noexcept { return report_; }
   /// Moves the report out (after finished).
   [[nodiscard]] race_report take_report() noexcept { return std::move(report_); }
   /// How many attempts are in flight (started, no outcome yet).
-  [[nodiscard]] std::size_t in_flight() const noexcept { return live_.size(); }
+  [[nodiscard]] std::size_t in_flight() const noexcept { return in_flight_; }
   /// Whether a family has yet to answer.
   [[nodiscard]] bool awaiting_answers() const noexcept { return !aaaa_answered_ || !a_answered_; }
   /// The addresses not tried yet, in the order they will be.
@@ -118,7 +119,7 @@ class happy_eyeballs {
   time_point deadline_;
   race_report report_;
   std::vector<address> untried_;
-  std::vector<attempt_id> live_;     // in flight, in start order
+  std::size_t in_flight_ = 0;        // attempts whose end is still time_point::min()
   std::vector<attempt_id> cancels_;  // cancel actions still to hand out
   std::expected<attempt_id, connect_to_host_error> result_ =
       std::unexpected(connect_to_host_error::unexpected);

@@ -5,6 +5,8 @@
 #include "common/interface_names.hpp"
 #include "dial/address.hpp"
 
+#include "common/address_text.hpp"
+
 namespace dial {
 namespace {
 
@@ -406,4 +408,14 @@ std::ostream& operator<<(std::ostream& os, const address_parse_failure& f) {
   return os << name(f.error) << " at offset " << f.offset;
 }
 
+namespace detail {
+
+std::optional<std::array<std::uint8_t, 4>> parse_dotted_quad(std::string_view text) noexcept {
+  std::uint8_t q[4];
+  std::size_t i = 0;
+  if (scan_ipv4(text, i, q) != ok || i != text.size()) return std::nullopt;
+  return std::array<std::uint8_t, 4>{q[0], q[1], q[2], q[3]};
+}
+
+}  // namespace detail
 }  // namespace dial

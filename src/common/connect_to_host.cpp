@@ -2,6 +2,7 @@
 // stop waker and every attempt in one dial::poll set; every decision is the race's.
 #include "common/sockets.hpp"  // sockaddr_storage
 
+#include <algorithm>
 #include <memory>
 
 #include "common/dialer_os.hpp"
@@ -32,8 +33,8 @@ struct live_attempt {
 
 class poll_driver {
  public:
-  poll_driver(const connect_to_host_options& o, happy_eyeballs& race)
-      : options_(o), race_(race), waker_(o.stop) {}
+  poll_driver(const connect_to_host_options& o, happy_eyeballs& race, clock::time_point now)
+      : options_(o), race_(race), waker_(o.stop), now_(now) {}
 
   /// Carries out the race's actions until it has finished; the winner's socket (blocking unless
   /// options.non_blocking), if any.
@@ -45,14 +46,17 @@ class poll_driver {
   void drop(attempt_id id);
   void wait(clock::time_point until);
   void handle(std::size_t k, short revents);
+  owned_socket hand_over(attempt_id winner);
 
   const connect_to_host_options& options_;
   happy_eyeballs& race_;
   std::unique_ptr<detail::lookup> lookup_;
   detail::stop_waker waker_;
   std::vector<live_attempt> live_;
-  std::vector<detail::lookup_fd> lookup_fds_;  // kept between waits: no allocation per wait
+  live_attempt at_once_{0, owned_socket(), false};  // an attempt that connected inside connect()
+  std::vector<detail::lookup_fd> lookup_fds_;       // kept between waits: no allocation per wait
   std::vector<poll_fd> set_;
+  clock::time_point now_;  // read after every system call that can take time, not per event
 };
 
 void poll_driver::take_answers() {
@@ -60,7 +64,7 @@ void poll_driver::take_answers() {
     auto answer = a.result
                       ? std::expected<std::vector<address>, resolve_error>(std::move(*a.result))
                       : std::unexpected(a.result.error());
-    race_.on_answer(a.family, std::move(answer), a.native, clock::now());
+    race_.on_answer(a.family, std::move(answer), a.native, now_);
   }
   if (lookup_->finished()) lookup_.reset();  // both families answered: nothing more to wait for
 }
@@ -71,21 +75,22 @@ void poll_driver::start(attempt_id id, const address& to, bool alone) {
   const bool blocking = alone && options_.deadline == clock::time_point::max() &&
                         !options_.stop.stop_possible() && !options_.non_blocking;
   auto s = dial::socket(to.family(), detail::owner_socket_type(socket_type::stream, !blocking), 0);
-  if (!s) return race_.on_failed(id, widen<error>(s.error()), last_native_error(), clock::now());
+  if (!s) return race_.on_failed(id, widen<error>(s.error()), last_native_error(), now_);
   owned_socket sock(*s);
   if (!blocking && !detail::owner_set_non_blocking(sock.get()))
-    return race_.on_failed(id, error::unexpected, last_native_error(), clock::now());
+    return race_.on_failed(id, error::unexpected, last_native_error(), now_);
   sockaddr_storage ss;
   const socklen_t len = to.to_native(ss);
   auto r = dial::connect(sock.get(), reinterpret_cast<const sockaddr*>(&ss), len);
+  now_ = clock::now();  // a blocking connect takes the handshake's time
   if (r) {
-    live_.push_back({id, std::move(sock), !blocking});
-    return race_.on_connected(id, clock::now());
+    at_once_ = {id, std::move(sock), !blocking};  // it wins: nothing else is decided yet
+    return race_.on_connected(id, now_);
   }
   if (!blocking && r.error() == connect_error::would_block &&
       detail::owner_attempt_in_progress(last_native_error()))
     return live_.push_back({id, std::move(sock), true});
-  race_.on_failed(id, widen<error>(r.error()), last_native_error(), clock::now());
+  race_.on_failed(id, widen<error>(r.error()), last_native_error(), now_);
 }
 
 void poll_driver::drop(attempt_id id) {
@@ -102,10 +107,10 @@ void poll_driver::handle(std::size_t k, short revents) {
   const socket_t s = live_[k].sock.get();
   const attempt_id id = live_[k].id;
   auto done = getsockopt_error(s);
-  if (done && detail::is_connected(s)) return race_.on_connected(id, clock::now());
+  if (done && detail::is_connected(s)) return race_.on_connected(id, now_);
   if (done && (revents & (poll_hup | poll_err)) == 0) return;
   const error e = done ? error::connection_reset_by_peer : widen<error>(done.error());
-  race_.on_failed(id, e, done ? 0 : last_native_error(), clock::now());
+  race_.on_failed(id, e, done ? 0 : last_native_error(), now_);
   live_.erase(live_.begin() + static_cast<std::ptrdiff_t>(k));
 }
 
@@ -122,7 +127,8 @@ void poll_driver::wait(clock::time_point until) {
         {f.fd, static_cast<short>((f.read ? poll_in : 0) | (f.write ? poll_out : 0)), 0});
   if (waker_.has_fd()) set_.push_back({waker_.fd(), poll_in, 0});
   auto n = dial::poll(set_, waker_.timeout_ms(until));
-  if (!n) return race_.abort(widen<error>(n.error()), last_native_error(), clock::now());
+  now_ = clock::now();
+  if (!n) return race_.abort(widen<error>(n.error()), last_native_error(), now_);
   if (lookup_) {
     for (std::size_t i = 0; *n > 0 && i < lookup_fds_.size(); ++i)
       if (const short ev = set_[live_.size() + i].revents; ev != 0)
@@ -134,12 +140,22 @@ void poll_driver::wait(clock::time_point until) {
     if (set_[k].revents != 0) handle(k, set_[k].revents);
 }
 
+// The winner's socket, in the mode the caller asked for.
+owned_socket poll_driver::hand_over(attempt_id winner) {
+  live_attempt* w = at_once_.sock && at_once_.id == winner ? &at_once_ : nullptr;
+  for (auto& a : live_)
+    if (w == nullptr && a.id == winner) w = &a;
+  if (w == nullptr) return owned_socket();  // unreachable: the winner is kept until handed over
+  if (w->non_blocking && !options_.non_blocking) detail::leave_non_blocking(w->sock.get());
+  return std::move(w->sock);
+}
+
 owned_socket poll_driver::run(std::unique_ptr<detail::lookup> lookup) {
   lookup_ = std::move(lookup);
   for (;;) {  // each turn carries out one action; the race ends every path with finished
     if (lookup_) take_answers();
-    if (options_.stop.stop_requested()) race_.cancel(clock::now());
-    const race_action act = race_.next(clock::now());
+    if (options_.stop.stop_requested()) race_.cancel(now_);
+    const race_action act = race_.next(now_);
     switch (act.step) {
       case race_step::start_attempt:
         start(act.attempt, act.to, act.alone);
@@ -153,13 +169,29 @@ owned_socket poll_driver::run(std::unique_ptr<detail::lookup> lookup) {
       case race_step::finished:
         lookup_.reset();  // cancels a query still outstanding
         if (!race_.result()) return owned_socket();
-        for (auto& a : live_) {
-          if (a.id != *race_.result()) continue;
-          if (a.non_blocking && !options_.non_blocking) detail::leave_non_blocking(a.sock.get());
-          return std::move(a.sock);
-        }
-        return owned_socket();  // unreachable: the winner is live until the race hands it over
+        return hand_over(*race_.result());
     }
+  }
+}
+
+// Addresses known at once (a numeric host, the hosts file) go to the race as the two families'
+// answers, a family without any as NODATA. One family (the common case) moves without a copy.
+void answer_at_once(happy_eyeballs& race, std::vector<address> all, clock::time_point now) {
+  const auto is_v6 = [](const address& a) { return a.kind() == address_kind::ipv6; };
+  std::vector<address> v6, v4;
+  if (std::all_of(all.begin(), all.end(), is_v6)) {
+    v6 = std::move(all);
+  } else if (std::none_of(all.begin(), all.end(), is_v6)) {
+    v4 = std::move(all);
+  } else {
+    for (auto& a : all) (is_v6(a) ? v6 : v4).push_back(a);
+  }
+  for (auto* family : {&v6, &v4}) {
+    const address_kind kind = family == &v6 ? address_kind::ipv6 : address_kind::ipv4;
+    if (family->empty())
+      race.on_answer(kind, std::unexpected(resolve_error::host_lacks_network_addresses), 0, now);
+    else
+      race.on_answer(kind, std::move(*family), 0, now);
   }
 }
 
@@ -167,15 +199,18 @@ owned_socket poll_driver::run(std::unique_ptr<detail::lookup> lookup) {
 
 std::expected<connection, connect_to_host_failure> connect_to_host(
     std::string_view host, std::uint16_t port, const connect_to_host_options& options) {
-  happy_eyeballs race(options, clock::now());
+  const auto began = clock::now();
+  happy_eyeballs race(options, began);
   owned_socket winner;
   if (options.stop.stop_requested()) {
-    race.cancel(clock::now());
-  } else if (auto l = detail::start_lookup(host, port, options.resolve); !l) {
+    race.cancel(began);
+  } else if (auto l = detail::begin_lookup(host, port, options.resolve); !l) {
     race.abort(widen<error>(l.error()), last_native_error(), clock::now());
   } else {
-    poll_driver driver(options, race);
-    winner = driver.run(std::move(*l));
+    const auto now = l->pending ? clock::now() : began;  // an answer at once took no time
+    if (!l->pending) answer_at_once(race, std::move(l->ready), now);
+    poll_driver driver(options, race, now);
+    winner = driver.run(std::move(l->pending));
   }
   if (auto won = race.result()) {
     const address peer = race.report().attempts[*won].to;

@@ -43,6 +43,7 @@ happy_eyeballs::happy_eyeballs(const connect_to_host_options& o, time_point now)
       first_family_count_(std::max(1u, o.first_address_family_count)),
       deadline_(o.deadline) {
   report_.began = now;
+  report_.lookups.reserve(2);
 }
 
 void happy_eyeballs::on_answer(address_kind family,
@@ -62,15 +63,24 @@ void happy_eyeballs::on_answer(address_kind family,
   }
   report_.lookups.push_back(ev);
   if (!answer) return;
-  for (const address& a : *answer)  // only IP addresses can race; a stray one is not tried
-    if (a.kind() == address_kind::ipv6 || a.kind() == address_kind::ipv4) untried_.push_back(a);
+  // Only IP addresses can race: a stray one is not tried.
+  std::erase_if(*answer, [](const address& a) {
+    return a.kind() != address_kind::ipv6 && a.kind() != address_kind::ipv4;
+  });
+  if (untried_.empty()) {
+    untried_ = std::move(*answer);  // the first answer: no copy
+  } else {
+    untried_.insert(untried_.end(), answer->begin(), answer->end());
+  }
+  if (untried_.size() < 2) return;  // nothing to order
   sort_destinations(untried_);
   // Before the first attempt the preferred family gets its count; late answers simply join.
   untried_ = interleave_families(untried_, started_ ? 1 : first_family_count_);
 }
 
+// An attempt in flight has no end yet (time_point::min()): no separate set to keep.
 bool happy_eyeballs::is_live(attempt_id id) const noexcept {
-  return std::find(live_.begin(), live_.end(), id) != live_.end();
+  return id < report_.attempts.size() && report_.attempts[id].end == time_point::min();
 }
 
 void happy_eyeballs::settle(attempt_id id, std::expected<void, error> outcome, int native,
@@ -79,15 +89,15 @@ void happy_eyeballs::settle(attempt_id id, std::expected<void, error> outcome, i
   at.end = now;
   at.outcome = outcome;
   at.native = native;
-  live_.erase(std::find(live_.begin(), live_.end(), id));
+  --in_flight_;
 }
 
 void happy_eyeballs::end(std::expected<attempt_id, error> r, int native, time_point now) {
   // Every attempt still in flight is closed: Timeout when the deadline ended the race, else
   // Canceled (another won, a stop, a local error).
   const error closed = !r && r.error() == error::timeout ? error::timeout : error::canceled;
-  while (!live_.empty()) {
-    const attempt_id id = live_.front();
+  for (attempt_id id = 0; in_flight_ > 0 && id < report_.attempts.size(); ++id) {
+    if (!is_live(id)) continue;
     settle(id, std::unexpected(closed), 0, now);
     cancels_.push_back(id);
   }
@@ -122,7 +132,7 @@ bool happy_eyeballs::connecting(time_point now) const noexcept {
 
 bool happy_eyeballs::attempt_due(time_point now) const noexcept {
   if (untried_.empty() || !connecting(now)) return false;
-  return live_.empty() || now >= last_start_ + attempt_delay_;
+  return in_flight_ == 0 || now >= last_start_ + attempt_delay_;
 }
 
 // The next time a decision can change without an event: the end of the resolution delay, or
@@ -130,7 +140,7 @@ bool happy_eyeballs::attempt_due(time_point now) const noexcept {
 happy_eyeballs::time_point happy_eyeballs::timer() const noexcept {
   if (untried_.empty()) return time_point::max();
   if (!started_ && !aaaa_answered_) return a_at_ + resolution_delay_;  // A answered (untried)
-  return last_start_ + attempt_delay_;  // live_ is not empty, or the attempt would be due
+  return last_start_ + attempt_delay_;  // one is in flight, or the attempt would be due
 }
 
 void happy_eyeballs::finish_exhausted() {
@@ -152,15 +162,16 @@ race_action happy_eyeballs::next(time_point now) {
   if (finished_) return {race_step::finished, 0, {}, false, time_point::max()};
   if (attempt_due(now)) {
     const attempt_id id = report_.attempts.size();
-    report_.attempts.push_back({untried_.front(), now, now, {}, 0});
+    if (report_.attempts.empty()) report_.attempts.reserve(untried_.size());
+    report_.attempts.push_back({untried_.front(), now, time_point::min(), {}, 0});
     untried_.erase(untried_.begin());
-    live_.push_back(id);
+    ++in_flight_;
     started_ = true;
     last_start_ = now;
-    const bool alone = live_.size() == 1 && untried_.empty() && !awaiting_answers();
+    const bool alone = in_flight_ == 1 && untried_.empty() && !awaiting_answers();
     return {race_step::start_attempt, id, report_.attempts[id].to, alone, time_point::max()};
   }
-  if (live_.empty() && untried_.empty() && !awaiting_answers()) {
+  if (in_flight_ == 0 && untried_.empty() && !awaiting_answers()) {
     finish_exhausted();  // nothing to wait for: the race is over, now
     return next(now);
   }

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/address_text.hpp"
 #include "common/native.hpp"
 
 namespace dial {
@@ -57,7 +58,9 @@ std::string_view without_trailing_dot(std::string_view host) noexcept {
 }
 
 bool looks_like_ipv4(std::string_view host) noexcept {
-  return !host.empty() && host.find_first_not_of("0123456789.") == std::string_view::npos;
+  for (char c : host)
+    if ((c < '0' || c > '9') && c != '.') return false;
+  return !host.empty();
 }
 
 // The RFC 6724 rules look at IPv4 as ::ffff:a.b.c.d; this gives the IPv6 bytes either way.
@@ -116,7 +119,8 @@ int rfc6724_scope(const address& a) noexcept {
 }
 
 void sort_destinations(std::vector<address>& addresses) {
-  std::vector<address> unique;  // first occurrence wins: duplicates add nothing but delay
+  if (addresses.size() < 2) return;  // nothing to order (the common case: one address)
+  std::vector<address> unique;       // first occurrence wins: duplicates add nothing but delay
   for (const address& a : addresses)
     if (std::find(unique.begin(), unique.end(), a) == unique.end()) unique.push_back(a);
   std::stable_sort(unique.begin(), unique.end(), [](const address& x, const address& y) {
@@ -131,6 +135,7 @@ namespace detail {
 
 std::expected<address, address_parse_failure> parse_numeric_host(std::string_view host,
                                                                  std::uint16_t port) noexcept {
+  if (auto quad = parse_dotted_quad(host)) return address::ipv4(*quad, port);  // the common case
   // Port 1 for the parse (the grammar may refuse 0), then the real one.
   std::array<char, address_max_text_size + 16> text{};
   std::string_view inner = host;
@@ -295,22 +300,35 @@ resolve_error combine_failures(resolve_error a, resolve_error b) noexcept {
   return a;
 }
 
-std::expected<std::unique_ptr<lookup>, resolve_error> start_lookup(std::string_view host,
-                                                                   std::uint16_t port,
-                                                                   const resolve_options& options) {
+std::expected<begun_lookup, resolve_error> begin_lookup(std::string_view host, std::uint16_t port,
+                                                        const resolve_options& options) {
   const bool v6_text = host.find(':') != std::string_view::npos;
   if (v6_text || looks_like_ipv4(host) || host.starts_with('[')) {
-    if (auto a = parse_numeric_host(host, port))
-      return std::make_unique<ready_lookup>(std::vector<address>{*a});
+    if (auto a = parse_numeric_host(host, port)) return begun_lookup{{*a}, nullptr};
     if (v6_text || host.starts_with('[')) return std::unexpected(resolve_error::invalid_host_name);
     // Digits and dots that are not a strict dotted quad ("1.2.3") are asked as a name.
   }
   if (!valid_host_name(host)) return std::unexpected(resolve_error::invalid_host_name);
-  if (options.backend == resolver_backend::system) return start_system_lookup(host, port, options);
+  auto pending = [&]() -> std::expected<begun_lookup, resolve_error> {
+    auto l = options.backend == resolver_backend::system ? start_system_lookup(host, port, options)
+                                                         : start_ares_lookup(host, port, options);
+    if (!l) return std::unexpected(l.error());
+    return begun_lookup{{}, std::move(*l)};
+  };
+  if (options.backend == resolver_backend::system) return pending();
   auto listed = hosts_file_lookup(options.hosts_file, host, port);
   if (!listed) return std::unexpected(listed.error());
-  if (!listed->empty()) return std::make_unique<ready_lookup>(*listed);
-  return start_ares_lookup(host, port, options);
+  if (!listed->empty()) return begun_lookup{std::move(*listed), nullptr};
+  return pending();
+}
+
+std::expected<std::unique_ptr<lookup>, resolve_error> start_lookup(std::string_view host,
+                                                                   std::uint16_t port,
+                                                                   const resolve_options& options) {
+  auto b = begin_lookup(host, port, options);
+  if (!b) return std::unexpected(b.error());
+  if (b->pending) return std::move(b->pending);
+  return std::make_unique<ready_lookup>(b->ready);
 }
 
 }  // namespace detail

@@ -33,7 +33,7 @@ struct lookup_fd {
 /// lookup cancels whatever is still outstanding.
 class lookup {
  public:
-  lookup() = default;
+  lookup() { answers_.reserve(2); }  // AAAA and A: two answers in all
   lookup(const lookup&) = delete;
   lookup& operator=(const lookup&) = delete;
   virtual ~lookup() = default;
@@ -65,6 +65,18 @@ class lookup {
   std::vector<family_answer> answers_;
   int delivered_ = 0;
 };
+
+/// A lookup as it begins: answered already (a numeric host or a hosts-file hit: `ready` holds
+/// every address, both families together, and `pending` is null), or under way (`pending`).
+struct begun_lookup {
+  std::vector<address> ready;
+  std::unique_ptr<lookup> pending;
+};
+
+/// begin_lookup is start_lookup without the lookup object for an answer known at once (no
+/// allocation beyond the addresses): what connect_to_host uses.
+[[nodiscard]] std::expected<begun_lookup, resolve_error> begin_lookup(
+    std::string_view host, std::uint16_t port, const resolve_options& options);
 
 /// Starts looking `host` up: a numeric host or a hosts-file hit is answered before this returns
 /// (no descriptors, both answers ready), otherwise the back-end's queries are sent. Fails only
