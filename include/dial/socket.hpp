@@ -14,28 +14,25 @@ namespace dial {
 
 /// A move-only owner of one socket: it closes the socket (dial::close) when destroyed or reset.
 /// An empty owner holds invalid_socket. It adds nothing to the handle: the same size, no
-/// allocation, and get() is free.
-///
-/// The function dial::socket(domain, type, protocol) has the same name and, as C++ does for
-/// `struct stat` and stat(), hides the class in expressions: write the type as
-/// `dial::owned_socket` (an alias of this class) or `class dial::socket`.
-class socket {
+/// allocation, and get() is free. (Its own name: the function dial::socket(domain, type, protocol)
+/// would hide a class of that name, as stat() hides `struct stat`.)
+class owned_socket {
  public:
   /// An empty owner.
-  constexpr socket() noexcept = default;
+  constexpr owned_socket() noexcept = default;
   /// Takes ownership of `s` (which may be invalid_socket).
-  constexpr explicit socket(socket_t s) noexcept : sock_(s) {}
-  socket(const socket&) = delete;
-  socket& operator=(const socket&) = delete;
+  constexpr explicit owned_socket(socket_t s) noexcept : sock_(s) {}
+  owned_socket(const owned_socket&) = delete;
+  owned_socket& operator=(const owned_socket&) = delete;
   /// Takes the other's socket and leaves it empty.
-  constexpr socket(socket&& other) noexcept : sock_(other.release()) {}
+  constexpr owned_socket(owned_socket&& other) noexcept : sock_(other.release()) {}
   /// Closes what this one held, then takes the other's socket.
-  socket& operator=(socket&& other) noexcept {
+  owned_socket& operator=(owned_socket&& other) noexcept {
     if (this != &other) reset(other.release());
     return *this;
   }
   /// Closes the socket, if any.
-  ~socket() { reset(); }
+  ~owned_socket() { reset(); }
 
   /// The handle, still owned by this object.
   [[nodiscard]] constexpr socket_t get() const noexcept { return sock_; }
@@ -54,14 +51,11 @@ class socket {
   }
 
   /// Two owners are equal when they hold the same handle (only empty ones can, legitimately).
-  friend constexpr bool operator==(const socket&, const socket&) noexcept = default;
+  friend constexpr bool operator==(const owned_socket&, const owned_socket&) noexcept = default;
 
  private:
   socket_t sock_ = invalid_socket;
 };
-
-/// The owner's name in every context: dial::socket as a type, unhidden by the function.
-using owned_socket = class socket;
 
 /// The kind of socket connect_to_address creates.
 enum class socket_type : std::uint8_t {

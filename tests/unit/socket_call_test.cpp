@@ -1,4 +1,5 @@
-// tests/unit/socket_test.cpp: dial::socket and dial::close, real fixtures and injected codes.
+// tests/unit/socket_call_test.cpp: the system call dial::socket (sys.hpp) and dial::close, real
+// fixtures and injected codes. The owner, dial::owned_socket, is tested in owned_socket_test.cpp.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>

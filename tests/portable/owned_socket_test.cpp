@@ -1,4 +1,4 @@
-// tests/portable/socket_owner_test.cpp: dial::owned_socket, connect_to_address and listen_on, one
+// tests/portable/owned_socket_test.cpp: dial::owned_socket, connect_to_address and listen_on, one
 // source for Linux and Windows (under wine): names, never codes.
 #include <gtest/gtest.h>
 

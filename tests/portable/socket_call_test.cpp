@@ -1,4 +1,5 @@
-// tests/portable/socket_test.cpp: socket and close for real, one source for Linux and Windows.
+// tests/portable/socket_call_test.cpp: the calls socket and close (sys.hpp) for real, one source
+// for Linux and Windows.
 #include <gtest/gtest.h>
 
 #include "dial/error.hpp"

@@ -1,4 +1,4 @@
-// tests/unit/socket_owner_test.cpp: dial::socket (the owner), connect_to_address, listen_on.
+// tests/unit/owned_socket_test.cpp: dial::owned_socket (the owner), connect_to_address, listen_on.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -38,7 +38,6 @@ static_assert(!std::is_copy_assignable_v<owned_socket>);
 static_assert(std::is_nothrow_move_constructible_v<owned_socket>);
 static_assert(std::is_nothrow_move_assignable_v<owned_socket>);
 static_assert(sizeof(owned_socket) == sizeof(dial::socket_t));
-static_assert(std::is_same_v<owned_socket, class dial::socket>);
 
 TEST(SocketOwner, ClosesOnDestruction) {
   int fd = -1;
