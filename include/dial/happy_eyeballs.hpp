@@ -85,7 +85,7 @@ class happy_eyeballs {
   [[nodiscard]] bool finished() const noexcept { return finished_; }
   /// After finished: the winning attempt, or the race's error. When every address failed, the
   /// error is the first attempt's (the most preferred address); with no address at all, the
-  /// more telling of the two families' resolution errors (combine: UnknownHostName first).
+  /// more telling of the two families' resolution errors, combined as dial::resolve does.
   [[nodiscard]] std::expected<attempt_id, connect_to_host_error> result() const noexcept {
     return result_;
   }

@@ -88,8 +88,9 @@ struct resolve_options {
 ///  3. The back-end, with A and AAAA asked separately; an answer with addresses for either
 ///     family is a success even when the other family failed.
 /// The result is in RFC 6724 destination order (dial::sort_destinations), duplicates removed.
-/// A lookup that produced no address fails with the more telling of the two families' errors
-/// (UnknownHostName over HostLacksNetworkAddresses over the rest).
+/// A lookup that produced no address fails with the more telling of the two families' errors:
+/// UnknownHostName if either said so, HostLacksNetworkAddresses only if both did, else the first
+/// other error (one family's NODATA does not hide the other's server failure).
 [[nodiscard]] std::expected<std::vector<address>, resolve_error> resolve(
     std::string_view host, std::uint16_t port, const resolve_options& options = {});
 
