@@ -62,7 +62,7 @@ DIAL_DECLARE_ERROR_SET(connect_until_error, DIAL_CONNECT_UNTIL_ERRORS);
 /// The names connect_to_host can return: the union of connect_until's (connect's plus Timeout and
 /// Canceled), socket's and resolve's names. Each of those sets widens into it through
 /// dial::widen, checked by the compiler from the one list (static_asserts in
-/// src/posix/connect_to_host.cpp). When every address failed, the error is the first attempt's
+/// src/common/connect_to_host.cpp). When every address failed, the error is the first attempt's
 /// (the most preferred address); each attempt's own outcome is in the report.
 // clang-format off
 #define DIAL_CONNECT_TO_HOST_ERRORS(X)                                                       \

@@ -1,6 +1,6 @@
 // tests/portable/dialer_test.cpp: the deadline connect for real on loopback, one source for Linux
-// (poll and an eventfd) and Windows (select with the exception set, the stop token looked at in
-// slices): success, refusal, Timeout against a full backlog, Canceled.
+// (poll and an eventfd) and Windows (WSAPoll and a loopback wake-up socket): success, refusal,
+// Timeout against a full backlog, Canceled; the socket is blocking afterwards on every path.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -27,6 +27,16 @@ std::string family_name(const ::testing::TestParamInfo<int>& i) {
   return i.param == p::af_inet ? "IPv4" : "IPv6";
 }
 
+// After Timeout or Canceled the kernel's attempt goes on: let it through (accept the connection
+// that fills the backlog; the attempt's next SYN, about 1 s later, is taken) and wait until it has
+// connected, so that is_blocking can tell on Windows too (it needs a connected socket there).
+void let_it_connect(p::full_listener& full, dial::socket_t s) {
+  auto queued = dial::accept(full.l.sock.get());
+  ASSERT_TRUE(queued) << dial::name(queued.error());
+  p::owned_socket q(*queued);
+  ASSERT_TRUE(p::wait_connected(s, 10s));
+}
+
 TEST_P(PortableDialer, ConnectsToAListenerAndLeavesTheSocketBlocking) {
   auto l = p::tcp_listener(GetParam());
   auto s = p::tcp_socket(GetParam());
@@ -35,6 +45,7 @@ TEST_P(PortableDialer, ConnectsToAListenerAndLeavesTheSocketBlocking) {
   auto a = dial::accept(l.sock.get());
   ASSERT_TRUE(a);
   p::owned_socket peer(*a);
+  EXPECT_TRUE(p::is_blocking(s.get()));
   // Blocking again: recv waits for data sent later instead of saying WouldBlock.
   std::thread later([&] {
     std::this_thread::sleep_for(100ms);
@@ -46,6 +57,8 @@ TEST_P(PortableDialer, ConnectsToAListenerAndLeavesTheSocketBlocking) {
   later.join();
   ASSERT_TRUE(got) << dial::name(got.error());
   EXPECT_EQ(*got, 1u);
+  p::set_nonblocking(s.get());  // is_blocking tells the other mode too
+  EXPECT_FALSE(p::is_blocking(s.get()));
 }
 
 TEST_P(PortableDialer, ARefusedAttemptIsConnectionRefused) {
@@ -68,6 +81,16 @@ TEST_P(PortableDialer, AnAttemptThatStaysInProgressEndsInTimeoutAtTheDeadline) {
   EXPECT_LT(took, 10s);
 }
 
+TEST_P(PortableDialer, TimeoutLeavesTheSocketBlocking) {
+  auto full = p::full_tcp_listener(GetParam());
+  auto s = p::tcp_socket(GetParam());
+  auto r = dial::connect_for(s.get(), full.l.where.sa(), full.l.where.len, 100ms);
+  ASSERT_FALSE(r);
+  ASSERT_EQ(r.error(), connect_until_error::timeout) << dial::name(r.error());
+  let_it_connect(full, s.get());
+  EXPECT_TRUE(p::is_blocking(s.get()));
+}
+
 TEST_P(PortableDialer, AStopDuringTheAttemptIsCanceled) {
   auto full = p::full_tcp_listener(GetParam());
   auto s = p::tcp_socket(GetParam());
@@ -83,6 +106,8 @@ TEST_P(PortableDialer, AStopDuringTheAttemptIsCanceled) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), connect_until_error::canceled) << dial::name(r.error());
   EXPECT_LT(took, 10s);
+  let_it_connect(full, s.get());
+  EXPECT_TRUE(p::is_blocking(s.get()));
 }
 
 TEST(PortableDialerStop, AStopRequestedBeforehandIsCanceledWithoutAnySystemCall) {

@@ -61,8 +61,8 @@ endpoint local_name(socket_t s) {
   return e;
 }
 
-listener bound_loopback(int family) {
-  listener l{tcp_socket(family), loopback(family, 0)};
+listener bound_loopback(int family, std::uint16_t port) {
+  listener l{tcp_socket(family), loopback(family, port)};
   if (::bind(l.sock.get(), l.where.sa(), l.where.len) != 0) fail("bind");
   l.where = local_name(l.sock.get());
   return l;
@@ -152,18 +152,57 @@ bool is_inheritable(socket_t s) {
 #endif
 }
 
-listener tcp_listener(int family, int backlog) {
-  listener l = bound_loopback(family);
+listener tcp_listener(int family, int backlog, std::uint16_t port) {
+  listener l = bound_loopback(family, port);
   if (::listen(l.sock.get(), backlog) != 0) fail("listen");
   return l;
 }
 
-listener closed_port(int family) { return bound_loopback(family); }
+listener closed_port(int family, std::uint16_t port) { return bound_loopback(family, port); }
 
-full_listener full_tcp_listener(int family) {
-  full_listener f{tcp_listener(family, 0), tcp_socket(family)};
+full_listener full_tcp_listener(int family, std::uint16_t port) {
+  full_listener f{tcp_listener(family, 0, port), tcp_socket(family)};
   if (::connect(f.queued.get(), f.l.where.sa(), f.l.where.len) != 0) fail("filling connect");
   return f;
+}
+
+std::uint16_t port_of(const endpoint& e) {
+  if (family_of(e) == AF_INET) {
+    sockaddr_in sin{};
+    std::memcpy(&sin, e.storage.data(), sizeof sin);
+    return ntohs(sin.sin_port);
+  }
+  sockaddr_in6 sin6{};
+  std::memcpy(&sin6, e.storage.data(), sizeof sin6);
+  return ntohs(sin6.sin6_port);
+}
+
+bool is_blocking(socket_t s) {
+#ifdef _WIN32
+  // FIONBIO can be set, never read. A blocking recv waits for SO_RCVTIMEO and fails with
+  // WSAETIMEDOUT; a non-blocking one fails at once with WSAEWOULDBLOCK. MSG_PEEK keeps any data.
+  DWORD ms = 100;
+  auto timeout = [&](DWORD v) {
+    ms = v;
+    if (::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, reinterpret_cast<const char*>(&ms), sizeof ms))
+      fail("setsockopt(SO_RCVTIMEO)");
+  };
+  timeout(100);
+  char c = 0;
+  const int n = ::recv(s, &c, 1, MSG_PEEK);
+  const int e = ::WSAGetLastError();
+  timeout(0);
+  if (n >= 0)
+    throw std::runtime_error("is_blocking: the socket has data to read, or its peer left");
+  if (e == WSAEWOULDBLOCK) return false;
+  if (e == WSAETIMEDOUT) return true;
+  ::WSASetLastError(e);
+  fail("recv(MSG_PEEK)");
+#else
+  const int flags = ::fcntl(s, F_GETFL);
+  if (flags < 0) fail("fcntl(F_GETFL)");
+  return (flags & O_NONBLOCK) == 0;
+#endif
 }
 
 bool wait_connected(socket_t s, std::chrono::milliseconds limit) {

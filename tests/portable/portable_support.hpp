@@ -76,16 +76,24 @@ void set_nonblocking(socket_t s);
 /// on Windows.
 [[nodiscard]] bool is_inheritable(socket_t s);
 
-/// A TCP listener on loopback with an ephemeral port.
+/// Whether `s` is in blocking mode. POSIX reads O_NONBLOCK. Windows cannot read the mode, so `s`
+/// must be connected with nothing to read: a recv with a 100 ms SO_RCVTIMEO tells (a blocking
+/// socket waits for the timeout, a non-blocking one answers at once). Throws when it cannot tell.
+[[nodiscard]] bool is_blocking(socket_t s);
+
+/// The port of an IP endpoint.
+[[nodiscard]] std::uint16_t port_of(const endpoint& e);
+
+/// A TCP listener on loopback with an ephemeral port (or `port`; throws when it is taken).
 struct listener {
   owned_socket sock;
   endpoint where;
 };
-[[nodiscard]] listener tcp_listener(int family, int backlog = 16);
+[[nodiscard]] listener tcp_listener(int family, int backlog = 16, std::uint16_t port = 0);
 
 /// A loopback port nobody listens on: bound, never listening, so the port stays reserved and
-/// answers SYNs with a reset. Keep it alive while using the address.
-[[nodiscard]] listener closed_port(int family);
+/// answers SYNs with a reset. Keep it alive while using the address. `port` 0: an ephemeral one.
+[[nodiscard]] listener closed_port(int family, std::uint16_t port = 0);
 
 /// A listener whose accept queue is full (backlog 0, one connection queued): a further connect
 /// stays in progress (the kernel drops its SYNs) until the queued one is accepted.
@@ -93,7 +101,7 @@ struct full_listener {
   listener l;
   owned_socket queued;
 };
-[[nodiscard]] full_listener full_tcp_listener(int family);
+[[nodiscard]] full_listener full_tcp_listener(int family, std::uint16_t port = 0);
 
 /// Waits until `s` is writable or has failed (a non-blocking connect finished); false on timeout.
 [[nodiscard]] bool wait_connected(socket_t s, std::chrono::milliseconds limit);
