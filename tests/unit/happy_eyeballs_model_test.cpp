@@ -818,9 +818,11 @@ class simulation {
     for (std::size_t i = 0; i < attempts_.size(); ++i) {
       const dial::connect_attempt& got = r.attempts[i];
       const sim_attempt& want = attempts_[i];
-      const bool same = got.to == want.to && got.start == want.start && got.start <= got.end &&
-                        (want.live || (got.end == want.end && got.outcome == want.outcome &&
-                                       got.native == want.native));
+      // In flight: no end yet (time_point::min(), as report() documents); ended: start <= end.
+      const bool same = got.to == want.to && got.start == want.start &&
+                        (want.live ? got.end == time_point::min()
+                                   : got.start <= got.end && got.end == want.end &&
+                                         got.outcome == want.outcome && got.native == want.native);
       if (!check(same, [&] {
             return "[7] report attempt " + std::to_string(i) + ": " + text(got.to) + " " +
                    text(got.start) + ".." + text(got.end) + " " + text(got.outcome) + " native " +
