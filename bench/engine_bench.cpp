@@ -566,7 +566,7 @@ void scan(const std::string& dial, int rounds) {
                 ok ? "" : "  MISMATCH");
   }
   // Reference: the raw io_uring loop over the same 65535 ports, 4096 in flight, in a child timed
-  // from its barrier (no process start-up or output), as FACTS.md's "raw io_uring scanner".
+  // from its barrier (no process start-up or output), as docs/kernel-facts.md's raw io_uring scan.
   std::vector<sockaddr_in> all_ports;
   for (unsigned p = 1; p <= 65535; ++p) {
     sockaddr_in a{};

@@ -22,7 +22,7 @@ namespace dial {
 
 namespace detail {
 // The sizes of the system's address structures, so that native_size() can be constexpr without
-// the system headers. src/posix/address_native.cpp checks each against the real structure.
+// the system headers. src/common/address_native.cpp checks each against the real structure.
 #if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
     defined(__DragonFly__)
 inline constexpr std::size_t sun_path_size = 104;  // BSD and macOS: char sun_path[104]

@@ -80,7 +80,7 @@ struct connect_options {
 
 /// The names connect_to_address can return: the union of socket's, bind's (for the source
 /// address) and connect's names, each set widening into it through dial::widen, which the
-/// compiler checks from the one list (see the static_asserts in src/posix/socket_owner.cpp).
+/// compiler checks from the one list (see the static_asserts in src/common/socket_owner.cpp).
 // clang-format off
 #define DIAL_CONNECT_TO_ADDRESS_ERRORS(X)                                                    \
   X(access_denied) X(permission_denied) X(address_in_use) X(address_not_available)          \

@@ -164,7 +164,7 @@ TEST(Engine, RefusesInvalidOptions) {
 }
 
 TEST(Engine, AutomaticPicksIoUringHere) {
-  // FACTS.md: io_uring works on this machine, so automatic must not silently fall back.
+  // docs/kernel-facts.md: io_uring works on this machine, so automatic must not silently fall back.
   auto e = make(engine_backend::automatic);
   EXPECT_EQ(e.backend(), engine_backend::io_uring);
   EXPECT_EQ(e.threads(), 2u);
