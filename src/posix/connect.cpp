@@ -1,9 +1,7 @@
 // src/posix/connect.cpp: connect and its completion on Linux, BSD and macOS, with the errno table.
-#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <chrono>
 #include <type_traits>
 
 #include "common/native.hpp"
@@ -91,34 +89,35 @@ int send_timeout_ms(socket_t s) noexcept {
   return static_cast<int>(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
 }
 
+// poll's names in connect's set. ProcessFdQuotaExceeded (more entries than RLIMIT_NOFILE) cannot
+// happen with one entry but a limit of 0; connect's set has no such name, so it is
+// SystemResources, as ENOMEM is.
+constexpr connect_error from_poll(poll_error e) noexcept {
+  switch (e) {
+    case poll_error::system_resources:
+      return connect_error::system_resources;
+    case poll_error::process_fd_quota_exceeded:
+      return connect_error::system_resources;
+    case poll_error::unexpected:
+      return connect_error::unexpected;
+  }
+  return connect_error::unexpected;
+}
+
 // After an interrupted connect whose retry reports "already in progress": wait for the same
 // attempt to finish, then read its outcome from SO_ERROR. The wait honours SO_SNDTIMEO the way
 // the kernel does; when it runs out, the attempt goes on and the answer is WouldBlock, as the
 // kernel itself gives EINPROGRESS when SO_SNDTIMEO expires.
 std::expected<void, connect_error> wait_for_interrupted(socket_t s) noexcept {
-  using clock = std::chrono::steady_clock;
-  const int budget = send_timeout_ms(s);
-  const auto deadline = clock::now() + std::chrono::milliseconds(budget < 0 ? 0 : budget);
-  for (;;) {
-    int wait_ms = -1;
-    if (budget >= 0) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
-      wait_ms = left < 0 ? 0 : static_cast<int>(left);
-    }
-    pollfd p{s, POLLOUT, 0};
-    const int rc = ::poll(&p, 1, wait_ms);
-    if (rc > 0) return getsockopt_error(s);
-    if (rc == 0) {
-      detail::record_native(EINPROGRESS);
-      return std::unexpected(connect_error::would_block);
-    }
-    const int e = errno;
-    if (e == EINTR) continue;
-    trap_if_bad_descriptor("poll", e);
-    detail::record_native(e);
-    return std::unexpected(e == ENOMEM ? connect_error::system_resources
-                                       : connect_error::unexpected);
+  const int budget = send_timeout_ms(s);  // -1: wait as long as it takes
+  poll_fd p{s, poll_out, 0};
+  auto n = dial::poll({&p, 1}, budget);  // EINTR is poll's to retry, with the time that remains
+  if (n && *n > 0) return getsockopt_error(s);
+  if (n) {
+    detail::record_native(EINPROGRESS);
+    return std::unexpected(connect_error::would_block);
   }
+  return std::unexpected(from_poll(n.error()));  // poll's table recorded the code
 }
 
 }  // namespace
