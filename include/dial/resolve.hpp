@@ -54,6 +54,13 @@ enum class resolver_backend : std::uint8_t {
   system,  ///< the system's getaddrinfo (nsswitch, mDNS, ...), one thread per family
 };
 
+/// resolve_options::hosts_file's default.
+#ifdef _WIN32
+inline constexpr const char* default_hosts_file = "";
+#else
+inline constexpr const char* default_hosts_file = "/etc/hosts";
+#endif
+
 /// How dial::resolve (and connect_to_host) looks a name up.
 struct resolve_options {
   /// The DNS back-end. Numeric hosts and the hosts file never reach it.
@@ -61,9 +68,11 @@ struct resolve_options {
   /// Name servers to ask instead of those of /etc/resolv.conf (c-ares only; each an IPv4 or
   /// IPv6 address with its port, usually 53). Empty: the system's configuration.
   std::vector<address> servers;
-  /// The hosts file consulted first (c-ares only; getaddrinfo reads /etc/hosts itself through
-  /// nsswitch). A name found there is answered from it without any query. Empty: none.
-  std::string hosts_file = "/etc/hosts";
+  /// The hosts file consulted first (c-ares back-end only; getaddrinfo reads /etc/hosts itself
+  /// through nsswitch). A name found there is answered from it without any query. Empty: none.
+  /// Default: /etc/hosts; on Windows none, since the system resolver that answers there reads
+  /// Windows' own hosts file (a path like /etc/hosts would name a file on the current drive).
+  std::string hosts_file = default_hosts_file;
   /// How long c-ares waits for each reply before it retries (0: the resolver's default, from
   /// resolv.conf's `timeout:` or 5 s). Retries stop at `query_tries` (0: default, 4 per server).
   std::chrono::milliseconds query_timeout{0};

@@ -191,3 +191,17 @@ TEST(PortableConnectToHost, AStopFromAnotherThreadCancelsTheRace) {
 }
 
 }  // namespace
+
+namespace {
+
+// The default hosts file is the one the system's own resolver would not read for dial: POSIX's
+// /etc/hosts; none on Windows, whose resolver reads Windows' hosts file itself.
+TEST(PortableResolve, TheDefaultHostsFileSuitsTheSystem) {
+#ifdef _WIN32
+  EXPECT_EQ(dial::resolve_options{}.hosts_file, "");
+#else
+  EXPECT_EQ(dial::resolve_options{}.hosts_file, "/etc/hosts");
+#endif
+}
+
+}  // namespace
