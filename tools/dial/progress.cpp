@@ -82,6 +82,10 @@ scan_monitor::~scan_monitor() { finish(); }
 void scan_monitor::finish() {
   if (!thread_.joinable()) return;
   thread_.request_stop();
+  // Wake the monitor now rather than at its next tick: one of the signals it waits for, which
+  // it takes for the end once the stop is requested. (Every thread blocks them, so this one is
+  // queued for the monitor and reaches nothing else.)
+  ::pthread_kill(thread_.native_handle(), SIGINT);
   thread_.join();
   if (!draw_) return;
   draw();                          // the last state, even for a scan shorter than one tick
@@ -91,9 +95,10 @@ void scan_monitor::finish() {
 
 void scan_monitor::run(std::stop_token quit) {
   const sigset_t set = stop_signals();
-  const timespec tick{0, 100'000'000};  // 100 ms: the bar's refresh and the shutdown latency
+  const timespec tick{0, 100'000'000};  // 100 ms: the bar's refresh (finish() wakes it at once)
   while (!quit.stop_requested()) {
     if (::sigtimedwait(&set, nullptr, &tick) > 0) {
+      if (quit.stop_requested()) break;                   // finish() woke it: the scan is over
       if (interrupted_.exchange(true)) std::_Exit(130);  // a second Ctrl-C: the user insists
       stop_.request_stop();
     }
