@@ -12,40 +12,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <new>
 #include <stop_token>
 #include <thread>
 #include <vector>
 
+#include "allocation_counter.hpp"
 #include "dial/engine.hpp"
 #include "support.hpp"
-
-// ---- an allocation counter: every operator new of this test program goes through here --------
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return ::operator new(n); }
-// The nothrow forms too (std::stable_sort's temporary buffer uses one): every form a delete here
-// frees must come from malloc, or AddressSanitizer reports a new/free mismatch.
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
-  return ::operator new(n, t);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 
@@ -295,12 +268,12 @@ TEST_P(EngineBackend, DoesNotAllocatePerConnect) {
   std::vector<dial::address> few(ts.targets.begin(), ts.targets.begin() + 100);
   collecting_sink sink(ts.targets.size());
   e.run(few, sink);  // warm up (the port-range read, ...)
-  const long a0 = g_allocations.load();
+  const long a0 = t::allocations();
   e.run(few, sink);
-  const long per_small_run = g_allocations.load() - a0;
-  const long a1 = g_allocations.load();
+  const long per_small_run = t::allocations() - a0;
+  const long a1 = t::allocations();
   e.run(ts.targets, sink);
-  const long per_big_run = g_allocations.load() - a1;
+  const long per_big_run = t::allocations() - a1;
   EXPECT_EQ(per_big_run, per_small_run) << "allocations grow with the number of connects";
   EXPECT_LE(per_big_run, 4) << "one run() allocates only its thread bookkeeping";
 }
@@ -405,10 +378,10 @@ int twenty_thousand(engine_backend b) {
   const int fds = t::count_open_fds();
   long rss_after_first = 0, allocs_first = 0;
   for (int round = 0; round < 2; ++round) {
-    const long a0 = g_allocations.load();
+    const long a0 = t::allocations();
     collecting_sink s(targets.size());
     if (e.run(targets, s) != targets.size()) return 81;
-    const long allocs = g_allocations.load() - a0;
+    const long allocs = t::allocations() - a0;
     for (std::size_t i = 0; i < targets.size(); ++i) {
       const seen& r = s.results()[i];
       if (r.count != 1 || r.id != want[i] || r.native != want_native[i]) {
