@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace dial::test {
 
@@ -192,23 +193,54 @@ int run_in_child(const std::function<int()>& body, std::chrono::milliseconds lim
   return -1;
 }
 
-bool inject_errno(long syscall_nr, int err, int first_arg) {
-  // Allow everything except `syscall_nr` with args[0] == first_arg, which returns -err.
-  sock_filter prog[] = {
+namespace {
+
+bool install_filter(std::vector<sock_filter>& prog) {
+  sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
+  return ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) == 0;
+}
+
+// The start of every filter: calls of another architecture (x32, i386) are allowed.
+std::vector<sock_filter> x86_64_only() {
+  return {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(syscall_nr), 0, 3),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(first_arg), 0, 1),
-      BPF_STMT(BPF_RET | BPF_K,
-               SECCOMP_RET_ERRNO | (static_cast<std::uint32_t>(err) & SECCOMP_RET_DATA)),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
-  sock_fprog fprog{static_cast<unsigned short>(sizeof prog / sizeof prog[0]), prog};
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
-  return ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) == 0;
+}
+
+sock_filter stmt(std::uint16_t code, std::uint32_t k) { return sock_filter{code, 0, 0, k}; }
+
+// A conditional jump: `yes` or `no` instructions forward.
+sock_filter jump(std::uint16_t code, std::uint32_t k, std::uint8_t yes, std::uint8_t no) {
+  return sock_filter{code, yes, no, k};
+}
+
+sock_filter load_nr() { return stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)); }
+
+// The low 32 bits of argument i (x86-64 is little-endian).
+sock_filter load_arg(int i) {
+  return stmt(BPF_LD | BPF_W | BPF_ABS,
+              static_cast<std::uint32_t>(offsetof(seccomp_data, args) + 8 * i));
+}
+
+}  // namespace
+
+bool inject_errno(long syscall_nr, int err, std::optional<int> first_arg) {
+  // Allow everything except `syscall_nr` (with args[0] == first_arg), which returns -err.
+  auto prog = x86_64_only();
+  const auto nr = static_cast<std::uint32_t>(syscall_nr);
+  prog.push_back(load_nr());
+  prog.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, first_arg ? 3 : 1));
+  if (first_arg) {
+    prog.push_back(load_arg(0));
+    prog.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(*first_arg), 0, 1));
+  }
+  prog.push_back(stmt(BPF_RET | BPF_K,
+                      SECCOMP_RET_ERRNO | (static_cast<std::uint32_t>(err) & SECCOMP_RET_DATA)));
+  prog.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  return install_filter(prog);
 }
 
 bool enter_new_netns() {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "dial/dial.hpp"
@@ -104,9 +105,10 @@ int run_in_child(const std::function<int()>& body,
                  std::chrono::milliseconds limit = std::chrono::seconds(30));
 
 /// In the calling process (a child), make every later `syscall_nr` return -1 with errno `err`
-/// through a seccomp filter, only for calls whose first argument is `first_arg` (a descriptor).
-/// Irreversible: call it only from run_in_child. Returns false if the kernel refused.
-bool inject_errno(long syscall_nr, int err, int first_arg);
+/// through a seccomp filter; with `first_arg`, only the calls whose first argument is that value
+/// (a descriptor, an address family). Irreversible: call it only from run_in_child. Returns
+/// false if the kernel refused.
+bool inject_errno(long syscall_nr, int err, std::optional<int> first_arg = std::nullopt);
 
 /// In the calling process (a child): move into a new network namespace with `lo` up. Needs root.
 bool enter_new_netns();
