@@ -65,7 +65,8 @@ struct resolve_options {
   /// nsswitch). A name found there is answered from it without any query. Empty: none.
   std::string hosts_file = "/etc/hosts";
   /// How long c-ares waits for each reply before it retries (0: the resolver's default, from
-  /// resolv.conf's `timeout:` or 5 s). Retries stop at `query_tries` (0: default, 4 per server).
+  /// resolv.conf's `options retrans:` in ms, as c-ares 1.18 reads it, or 5 s). Retries stop at
+  /// `query_tries` (0: resolv.conf's `options retry:`, or 4 per server).
   std::chrono::milliseconds query_timeout{0};
   /// How many times c-ares sends each query per server (0: the default).
   int query_tries = 0;

@@ -11,10 +11,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/ucontext.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -239,6 +242,132 @@ bool inject_errno(long syscall_nr, int err, std::optional<int> first_arg) {
   }
   prog.push_back(stmt(BPF_RET | BPF_K,
                       SECCOMP_RET_ERRNO | (static_cast<std::uint32_t>(err) & SECCOMP_RET_DATA)));
+  prog.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  return install_filter(prog);
+}
+
+// ---- descriptors without close-on-exec ----------------------------------------------------------
+
+namespace {
+
+/// One call that makes a descriptor: inheritable unless argument `arg` has `flag` (flag 0: always
+/// inheritable), or, for `equals`, when the argument is `flag`.
+struct cloexec_rule {
+  long nr;
+  const char* name;
+  int arg;
+  std::uint32_t flag;
+  bool equals = false;
+};
+
+const cloexec_rule cloexec_rules[] = {
+    {SYS_socket, "socket", 1, SOCK_CLOEXEC},
+    {SYS_socketpair, "socketpair", 1, SOCK_CLOEXEC},
+    {SYS_accept4, "accept4", 3, SOCK_CLOEXEC},
+    {SYS_open, "open", 1, O_CLOEXEC},
+    {SYS_openat, "openat", 2, O_CLOEXEC},
+    {SYS_pipe2, "pipe2", 1, O_CLOEXEC},
+    {SYS_dup3, "dup3", 2, O_CLOEXEC},
+    {SYS_epoll_create1, "epoll_create1", 0, EPOLL_CLOEXEC},
+    {SYS_eventfd2, "eventfd2", 1, EFD_CLOEXEC},
+    {SYS_fcntl, "fcntl(F_DUPFD)", 1, F_DUPFD, true},
+    {SYS_accept, "accept", 0, 0},
+    {SYS_creat, "creat", 0, 0},
+    {SYS_pipe, "pipe", 0, 0},
+    {SYS_dup, "dup", 0, 0},
+    {SYS_dup2, "dup2", 0, 0},
+    {SYS_epoll_create, "epoll_create", 0, 0},
+    {SYS_eventfd, "eventfd", 0, 0},
+};
+
+int g_inheritable_status = 1;
+std::vector<std::string> g_tolerated;  // set before the filter; read only by the handler
+
+void append_rule(std::vector<sock_filter>& prog, const cloexec_rule& r) {
+  const sock_filter trap = stmt(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
+  prog.push_back(load_nr());
+  prog.push_back(
+      jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(r.nr), 0, r.flag == 0 ? 1 : 4));
+  if (r.flag == 0) {
+    prog.push_back(trap);
+    return;
+  }
+  prog.push_back(load_arg(r.arg));
+  prog.push_back(r.equals ? jump(BPF_JMP | BPF_JEQ | BPF_K, r.flag, 0, 1)
+                          : jump(BPF_JMP | BPF_JSET | BPF_K, r.flag, 1, 0));
+  prog.push_back(trap);
+  prog.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+}
+
+// The path an open call names, or null for the other calls.
+const char* opened_path(long nr, const greg_t* r) {
+  if (nr == SYS_openat) return reinterpret_cast<const char*>(r[REG_RSI]);
+  if (nr == SYS_open || nr == SYS_creat) return reinterpret_cast<const char*>(r[REG_RDI]);
+  return nullptr;
+}
+
+bool is_tolerated(const char* path) {
+  for (const auto& t : g_tolerated)
+    if (std::strcmp(t.c_str(), path) == 0) return true;
+  return false;
+}
+
+// Does the open the filter stopped, with O_CLOEXEC added (which the filter lets through).
+long open_close_on_exec(long nr, const greg_t* r, const char* path) {
+  const int saved = errno;
+  long rc = 0;
+  if (nr == SYS_openat)
+    rc = ::syscall(SYS_openat, r[REG_RDI], path, r[REG_RDX] | O_CLOEXEC, r[REG_R10]);
+  else if (nr == SYS_open)
+    rc = ::syscall(SYS_openat, AT_FDCWD, path, r[REG_RSI] | O_CLOEXEC, r[REG_RDX]);
+  else
+    rc =
+        ::syscall(SYS_openat, AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, r[REG_RSI]);
+  if (rc < 0) rc = -errno;
+  errno = saved;
+  return rc;
+}
+
+void write_all(const char* s) {
+  for (std::size_t n = std::strlen(s); n > 0;) {
+    const ::ssize_t w = ::write(STDERR_FILENO, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+// SIGSYS from SECCOMP_RET_TRAP: only async-signal-safe calls.
+void on_inheritable(int, siginfo_t* si, void* context) {
+  greg_t* r = static_cast<ucontext_t*>(context)->uc_mcontext.gregs;
+  const long nr = si->si_syscall;
+  const char* path = opened_path(nr, r);
+  if (path != nullptr && is_tolerated(path)) {
+    r[REG_RAX] = open_close_on_exec(nr, r, path);
+    return;
+  }
+  write_all("a descriptor without close-on-exec: ");
+  for (const auto& rule : cloexec_rules)
+    if (rule.nr == nr) write_all(rule.name);
+  if (path != nullptr) {
+    write_all(" ");
+    write_all(path);
+  }
+  write_all("\n");
+  ::_exit(g_inheritable_status);
+}
+
+}  // namespace
+
+bool exit_on_inheritable_descriptors(int status, std::vector<std::string> tolerated) {
+  g_inheritable_status = status;
+  g_tolerated = std::move(tolerated);
+  struct sigaction sa {};
+  sa.sa_sigaction = on_inheritable;
+  sa.sa_flags = SA_SIGINFO;
+  if (::sigaction(SIGSYS, &sa, nullptr) != 0) return false;
+  auto prog = x86_64_only();
+  for (const auto& rule : cloexec_rules) append_rule(prog, rule);
   prog.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
   return install_filter(prog);
 }
