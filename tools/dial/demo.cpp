@@ -2,10 +2,12 @@
 #include "demo.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -13,7 +15,6 @@
 #include <cstring>
 #include <expected>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <string>
 #include <system_error>
@@ -235,7 +236,9 @@ or_why<row> wrong_family(const fs::path& dir) {
 // A Unix path through a regular file: ENOTDIR is in no set, so it is Unexpected with the code.
 or_why<row> not_a_directory(const fs::path& dir) {
   const fs::path file = dir / "file";
-  if (!std::ofstream(file)) return why(fmt::format("cannot create {}", file.string()));
+  const int fd = ::open(file.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return os_failed(fmt::format("open {}", file.string()));
+  ::close(fd);
   auto to = unix_path(file / "x.sock");
   if (!to) return why(to.error());
   auto c = new_socket(AF_UNIX);
