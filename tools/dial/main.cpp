@@ -51,6 +51,7 @@ Commands:
               listener, a closed port, a missing and a stale socket path, a full
               backlog, a non-blocking connect, a peer reset, ...), connect to
               each, print one line per fixture and remove them all again
+              (also when interrupted by SIGINT, SIGTERM or SIGHUP)
 
 Options:
   -v, --verbose       print the race under each target: every DNS answer and
