@@ -74,7 +74,8 @@ struct resolve_options {
   /// Windows' own hosts file (a path like /etc/hosts would name a file on the current drive).
   std::string hosts_file = default_hosts_file;
   /// How long c-ares waits for each reply before it retries (0: the resolver's default, from
-  /// resolv.conf's `timeout:` or 5 s). Retries stop at `query_tries` (0: default, 4 per server).
+  /// resolv.conf's `options retrans:` in ms, as c-ares 1.18 reads it, or 5 s). Retries stop at
+  /// `query_tries` (0: resolv.conf's `options retry:`, or 4 per server).
   std::chrono::milliseconds query_timeout{0};
   /// How many times c-ares sends each query per server (0: the default).
   int query_tries = 0;

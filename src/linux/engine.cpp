@@ -1,10 +1,11 @@
 // src/linux/engine.cpp: the engine's common part: options, probe and fallback, threads, results.
+#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <dirent.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -142,9 +143,12 @@ std::size_t open_descriptors() noexcept {
 }
 }  // namespace
 
-// Kept free for the caller and for the engine's own needs (rings, epoll sets, the self-connect
-// check's transient descriptor per thread).
-inline constexpr std::size_t reserved_descriptors = 64;
+// Kept free at `limit`: one descriptor per thread for the engine (its epoll set or ring, or the
+// self-connect check's transient one) and a share for the caller, an eighth of the limit
+// between 8 and 64. A fixed 64 would leave one slot (no concurrency) at a limit of 70 or less.
+std::size_t reserved_descriptors(std::size_t limit, unsigned threads) noexcept {
+  return std::clamp<std::size_t>(limit / 8, 8, 64) + threads;
+}
 
 std::size_t uring_slots_per_ring_limit() noexcept {
   // IORING_REGISTER_FILES refuses a table larger than RLIMIT_NOFILE (EMFILE); 32768 keeps the
@@ -153,9 +157,9 @@ std::size_t uring_slots_per_ring_limit() noexcept {
   return std::min<std::size_t>(lim, 32768);
 }
 
-std::size_t epoll_total_slots_limit() noexcept {
+std::size_t epoll_total_slots_limit(unsigned threads) noexcept {
   const std::size_t lim = nofile_soft_limit();
-  const std::size_t used = open_descriptors() + reserved_descriptors;
+  const std::size_t used = open_descriptors() + reserved_descriptors(lim, threads);
   return lim > used ? lim - used : 1;
 }
 
@@ -205,7 +209,7 @@ unsigned effective_threads(const engine_options& o, std::size_t concurrency) noe
 std::size_t clamp_concurrency(engine_backend b, std::size_t wanted, unsigned threads) noexcept {
   const std::size_t limit = b == engine_backend::io_uring
                                 ? detail::eng::uring_slots_per_ring_limit() * threads
-                                : detail::eng::epoll_total_slots_limit();
+                                : detail::eng::epoll_total_slots_limit(threads);
   return std::max<std::size_t>(1, std::min(wanted, limit));
 }
 }  // namespace

@@ -136,8 +136,9 @@ std::expected<std::unique_ptr<worker>, create_failure> make_uring_worker(std::ui
 std::expected<std::unique_ptr<worker>, create_failure> make_epoll_worker(std::uint32_t slots);
 
 /// The per-ring limit of slots for io_uring (its direct-descriptor table is capped by
-/// RLIMIT_NOFILE per ring), and the process-wide limit for epoll (regular descriptors).
+/// RLIMIT_NOFILE per ring), and the process-wide limit for epoll with `threads` epoll sets
+/// (regular descriptors: RLIMIT_NOFILE less those open and those kept free, at least 1).
 std::size_t uring_slots_per_ring_limit() noexcept;
-std::size_t epoll_total_slots_limit() noexcept;
+std::size_t epoll_total_slots_limit(unsigned threads) noexcept;
 
 }  // namespace dial::detail::eng

@@ -1,8 +1,12 @@
 // src/posix/resolver_ares.cpp: the c-ares back-end: AAAA and A as two asynchronous searches.
 #include <ares.h>
 #include <arpa/nameser.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -12,6 +16,8 @@
 
 #include "common/lookup.hpp"
 #include "common/native.hpp"
+#include "dial/sys.hpp"
+#include "posix/resolv_conf.hpp"
 
 namespace dial::detail {
 namespace {
@@ -102,6 +108,67 @@ std::vector<ares_addr_port_node> server_nodes(const std::vector<address>& server
   return nodes;
 }
 
+// ---- c-ares' sockets: close-on-exec from the start ----------------------------------------
+// c-ares 1.18 makes its sockets with socket() and then sets FD_CLOEXEC with fcntl, so a fork in
+// another thread between the two calls would pass the socket to a child. Given its own socket
+// functions, c-ares configures nothing itself: these add SOCK_CLOEXEC (socket_native, as every
+// dial socket) and the non-blocking mode and TCP_NODELAY that c-ares would set. The other calls
+// are the bare system calls, whose errno c-ares reads (EINPROGRESS, EAGAIN).
+
+ares_socket_t open_socket(int domain, int type, int protocol, void*) {
+#ifdef SOCK_NONBLOCK
+  const socket_t s = socket_native(domain, type | SOCK_NONBLOCK, protocol);
+#else
+  // macOS has no SOCK_NONBLOCK; the mode matters to c-ares alone, so setting it second is safe.
+  const socket_t s = socket_native(domain, type, protocol);
+  if (s >= 0) ::fcntl(s, F_SETFL, ::fcntl(s, F_GETFL) | O_NONBLOCK);
+#endif
+  if (s >= 0 && type == SOCK_STREAM) {
+    const int one = 1;  // queries are single writes: do not let Nagle hold them back
+    (void)setsockopt_native(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  return s;
+}
+
+int close_socket(ares_socket_t s, void*) { return close_native(s); }
+
+int connect_socket(ares_socket_t s, const sockaddr* a, ares_socklen_t n, void*) {
+  return ::connect(s, a, n);
+}
+
+ares_ssize_t receive_from(ares_socket_t s, void* buf, std::size_t n, int flags, sockaddr* from,
+                          ares_socklen_t* from_len, void*) {
+  return ::recvfrom(s, buf, n, flags, from, from_len);
+}
+
+ares_ssize_t send_vector(ares_socket_t s, const iovec* v, int n, void*) {
+  return ::writev(s, v, n);
+}
+
+constexpr ares_socket_functions close_on_exec_sockets{open_socket, close_socket, connect_socket,
+                                                      receive_from, send_vector};
+
+// Fills every setting that would otherwise make c-ares read resolv.conf (c-ares reads it unless
+// lookups, servers, domains, ndots, timeout, tries and sortlist are all given). Servers are set
+// after init (ares_set_servers_ports takes IPv6 too); the sortlist only orders
+// ares_gethostbyname's answers, which dial does not use.
+int every_setting(ares_options& opts, const dns_config& conf, const resolve_options& o,
+                  std::vector<char*>& domains) {
+  opts.domains = domains.data();
+  opts.ndomains = static_cast<int>(domains.size());
+  opts.ndots = conf.ndots;
+  opts.timeout =
+      o.query_timeout.count() > 0 ? static_cast<int>(o.query_timeout.count()) : conf.timeout_ms;
+  opts.tries = o.query_tries > 0 ? o.query_tries : conf.tries;
+  opts.nservers = 0;
+  opts.nsort = 0;
+  // Explicit servers: ask the name as given, no search list.
+  opts.flags = o.servers.empty() ? 0 : ARES_FLAG_NOSEARCH;
+  return ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS | ARES_OPT_NDOTS | ARES_OPT_TIMEOUTMS |
+         ARES_OPT_TRIES | ARES_OPT_SERVERS | ARES_OPT_SORTLIST | ARES_OPT_FLAGS |
+         (conf.rotate ? ARES_OPT_ROTATE : ARES_OPT_NOROTATE);
+}
+
 class ares_lookup final : public lookup {
  public:
   ares_lookup(std::uint16_t port) : port_(port) {}
@@ -113,28 +180,19 @@ class ares_lookup final : public lookup {
   }
 
   int init(const resolve_options& o) {
+    const dns_config conf = system_dns_config();  // so that c-ares reads no file itself
+    std::vector<char*> domains;
+    for (const auto& d : conf.domains) domains.push_back(const_cast<char*>(d.c_str()));
     ares_options opts{};
-    int mask = ARES_OPT_LOOKUPS;
     char lookups[] = "b";  // DNS only: dial reads the hosts file itself, before c-ares
     opts.lookups = lookups;
-    if (o.query_timeout.count() > 0) {
-      mask |= ARES_OPT_TIMEOUTMS;
-      opts.timeout = static_cast<int>(o.query_timeout.count());
-    }
-    if (o.query_tries > 0) {
-      mask |= ARES_OPT_TRIES;
-      opts.tries = o.query_tries;
-    }
-    if (!o.servers.empty()) {  // explicit servers: ask the name as given, no search list
-      mask |= ARES_OPT_FLAGS;
-      opts.flags = ARES_FLAG_NOSEARCH;
-    }
+    const int mask = every_setting(opts, conf, o, domains);
     if (const int rc = ares_init_options(&channel_, &opts, mask); rc != ARES_SUCCESS) {
       channel_ = nullptr;
       return rc;
     }
-    if (o.servers.empty()) return ARES_SUCCESS;
-    auto nodes = server_nodes(o.servers);
+    ares_set_socket_functions(channel_, &close_on_exec_sockets, nullptr);
+    auto nodes = server_nodes(o.servers.empty() ? conf.servers : o.servers);
     return ares_set_servers_ports(channel_, nodes.data());
   }
 

@@ -97,6 +97,13 @@ cli_test(scan.usage.bad_input_line
 cli_test(scan.usage.bad_stdin_line
   ${expect} 2 [=[^dial scan: <stdin>:2: bad host '300\.1\.1\.1': ]=]
   -- bash -c [=[printf '127.0.0.1\n300.1.1.1\n' | "$0" scan -p 1 -i -]=] ${dial})
+# Input bounds: a 4096-byte line (/dev/zero fails at once), 4194304 targets, memory (no uncaught
+# std::bad_alloc), each under an address-space limit.
+cli_test(scan.usage.input_limits python3 ${scan_dir}/check_scan_limits.py ${dial})
+# The -i file (and the epoll back-end's sockets) are close-on-exec from their creation (strace).
+cli_test(scan.input_close_on_exec ${with_fixture} tcp4-closed --
+  python3 ${scan_dir}/check_close_on_exec.py 1 --input "{0}" --
+  ${dial} scan --backend epoll -i {input})
 cli_test(scan.help ${expect} 0 [=[^Usage: dial scan HOST\.\.\. -p PORTS]=] [=[^Exit status:$]=]
   [=[^  0  at least one target was open$]=] [=[^  1  no target was open]=] [=[^  2  usage error]=]
   -- ${dial} scan --help)

@@ -11,10 +11,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/ucontext.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +28,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace dial::test {
 
@@ -192,23 +196,180 @@ int run_in_child(const std::function<int()>& body, std::chrono::milliseconds lim
   return -1;
 }
 
-bool inject_errno(long syscall_nr, int err, int first_arg) {
-  // Allow everything except `syscall_nr` with args[0] == first_arg, which returns -err.
-  sock_filter prog[] = {
+namespace {
+
+bool install_filter(std::vector<sock_filter>& prog) {
+  sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
+  return ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) == 0;
+}
+
+// The start of every filter: calls of another architecture (x32, i386) are allowed.
+std::vector<sock_filter> x86_64_only() {
+  return {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(syscall_nr), 0, 3),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(first_arg), 0, 1),
-      BPF_STMT(BPF_RET | BPF_K,
-               SECCOMP_RET_ERRNO | (static_cast<std::uint32_t>(err) & SECCOMP_RET_DATA)),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
-  sock_fprog fprog{static_cast<unsigned short>(sizeof prog / sizeof prog[0]), prog};
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
-  return ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) == 0;
+}
+
+sock_filter stmt(std::uint16_t code, std::uint32_t k) { return sock_filter{code, 0, 0, k}; }
+
+// A conditional jump: `yes` or `no` instructions forward.
+sock_filter jump(std::uint16_t code, std::uint32_t k, std::uint8_t yes, std::uint8_t no) {
+  return sock_filter{code, yes, no, k};
+}
+
+sock_filter load_nr() { return stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)); }
+
+// The low 32 bits of argument i (x86-64 is little-endian).
+sock_filter load_arg(int i) {
+  return stmt(BPF_LD | BPF_W | BPF_ABS,
+              static_cast<std::uint32_t>(offsetof(seccomp_data, args) + 8 * i));
+}
+
+}  // namespace
+
+bool inject_errno(long syscall_nr, int err, std::optional<int> first_arg) {
+  // Allow everything except `syscall_nr` (with args[0] == first_arg), which returns -err.
+  auto prog = x86_64_only();
+  const auto nr = static_cast<std::uint32_t>(syscall_nr);
+  prog.push_back(load_nr());
+  prog.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, first_arg ? 3 : 1));
+  if (first_arg) {
+    prog.push_back(load_arg(0));
+    prog.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(*first_arg), 0, 1));
+  }
+  prog.push_back(stmt(BPF_RET | BPF_K,
+                      SECCOMP_RET_ERRNO | (static_cast<std::uint32_t>(err) & SECCOMP_RET_DATA)));
+  prog.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  return install_filter(prog);
+}
+
+// ---- descriptors without close-on-exec ----------------------------------------------------------
+
+namespace {
+
+/// One call that makes a descriptor: inheritable unless argument `arg` has `flag` (flag 0: always
+/// inheritable), or, for `equals`, when the argument is `flag`.
+struct cloexec_rule {
+  long nr;
+  const char* name;
+  int arg;
+  std::uint32_t flag;
+  bool equals = false;
+};
+
+const cloexec_rule cloexec_rules[] = {
+    {SYS_socket, "socket", 1, SOCK_CLOEXEC},
+    {SYS_socketpair, "socketpair", 1, SOCK_CLOEXEC},
+    {SYS_accept4, "accept4", 3, SOCK_CLOEXEC},
+    {SYS_open, "open", 1, O_CLOEXEC},
+    {SYS_openat, "openat", 2, O_CLOEXEC},
+    {SYS_pipe2, "pipe2", 1, O_CLOEXEC},
+    {SYS_dup3, "dup3", 2, O_CLOEXEC},
+    {SYS_epoll_create1, "epoll_create1", 0, EPOLL_CLOEXEC},
+    {SYS_eventfd2, "eventfd2", 1, EFD_CLOEXEC},
+    {SYS_fcntl, "fcntl(F_DUPFD)", 1, F_DUPFD, true},
+    {SYS_accept, "accept", 0, 0},
+    {SYS_creat, "creat", 0, 0},
+    {SYS_pipe, "pipe", 0, 0},
+    {SYS_dup, "dup", 0, 0},
+    {SYS_dup2, "dup2", 0, 0},
+    {SYS_epoll_create, "epoll_create", 0, 0},
+    {SYS_eventfd, "eventfd", 0, 0},
+};
+
+int g_inheritable_status = 1;
+std::vector<std::string> g_tolerated;  // set before the filter; read only by the handler
+
+void append_rule(std::vector<sock_filter>& prog, const cloexec_rule& r) {
+  const sock_filter trap = stmt(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
+  prog.push_back(load_nr());
+  prog.push_back(
+      jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(r.nr), 0, r.flag == 0 ? 1 : 4));
+  if (r.flag == 0) {
+    prog.push_back(trap);
+    return;
+  }
+  prog.push_back(load_arg(r.arg));
+  prog.push_back(r.equals ? jump(BPF_JMP | BPF_JEQ | BPF_K, r.flag, 0, 1)
+                          : jump(BPF_JMP | BPF_JSET | BPF_K, r.flag, 1, 0));
+  prog.push_back(trap);
+  prog.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+}
+
+// The path an open call names, or null for the other calls.
+const char* opened_path(long nr, const greg_t* r) {
+  if (nr == SYS_openat) return reinterpret_cast<const char*>(r[REG_RSI]);
+  if (nr == SYS_open || nr == SYS_creat) return reinterpret_cast<const char*>(r[REG_RDI]);
+  return nullptr;
+}
+
+bool is_tolerated(const char* path) {
+  for (const auto& t : g_tolerated)
+    if (std::strcmp(t.c_str(), path) == 0) return true;
+  return false;
+}
+
+// Does the open the filter stopped, with O_CLOEXEC added (which the filter lets through).
+long open_close_on_exec(long nr, const greg_t* r, const char* path) {
+  const int saved = errno;
+  long rc = 0;
+  if (nr == SYS_openat)
+    rc = ::syscall(SYS_openat, r[REG_RDI], path, r[REG_RDX] | O_CLOEXEC, r[REG_R10]);
+  else if (nr == SYS_open)
+    rc = ::syscall(SYS_openat, AT_FDCWD, path, r[REG_RSI] | O_CLOEXEC, r[REG_RDX]);
+  else
+    rc =
+        ::syscall(SYS_openat, AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, r[REG_RSI]);
+  if (rc < 0) rc = -errno;
+  errno = saved;
+  return rc;
+}
+
+void write_all(const char* s) {
+  for (std::size_t n = std::strlen(s); n > 0;) {
+    const ::ssize_t w = ::write(STDERR_FILENO, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+// SIGSYS from SECCOMP_RET_TRAP: only async-signal-safe calls.
+void on_inheritable(int, siginfo_t* si, void* context) {
+  greg_t* r = static_cast<ucontext_t*>(context)->uc_mcontext.gregs;
+  const long nr = si->si_syscall;
+  const char* path = opened_path(nr, r);
+  if (path != nullptr && is_tolerated(path)) {
+    r[REG_RAX] = open_close_on_exec(nr, r, path);
+    return;
+  }
+  write_all("a descriptor without close-on-exec: ");
+  for (const auto& rule : cloexec_rules)
+    if (rule.nr == nr) write_all(rule.name);
+  if (path != nullptr) {
+    write_all(" ");
+    write_all(path);
+  }
+  write_all("\n");
+  ::_exit(g_inheritable_status);
+}
+
+}  // namespace
+
+bool exit_on_inheritable_descriptors(int status, std::vector<std::string> tolerated) {
+  g_inheritable_status = status;
+  g_tolerated = std::move(tolerated);
+  struct sigaction sa {};
+  sa.sa_sigaction = on_inheritable;
+  sa.sa_flags = SA_SIGINFO;
+  if (::sigaction(SIGSYS, &sa, nullptr) != 0) return false;
+  auto prog = x86_64_only();
+  for (const auto& rule : cloexec_rules) append_rule(prog, rule);
+  prog.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  return install_filter(prog);
 }
 
 bool enter_new_netns() {

@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "dial/dial.hpp"
 
@@ -104,9 +106,25 @@ int run_in_child(const std::function<int()>& body,
                  std::chrono::milliseconds limit = std::chrono::seconds(30));
 
 /// In the calling process (a child), make every later `syscall_nr` return -1 with errno `err`
-/// through a seccomp filter, only for calls whose first argument is `first_arg` (a descriptor).
-/// Irreversible: call it only from run_in_child. Returns false if the kernel refused.
-bool inject_errno(long syscall_nr, int err, int first_arg);
+/// through a seccomp filter; with `first_arg`, only the calls whose first argument is that value
+/// (a descriptor, an address family). Irreversible: call it only from run_in_child. Returns
+/// false if the kernel refused.
+bool inject_errno(long syscall_nr, int err, std::optional<int> first_arg = std::nullopt);
+
+/// In the calling process (a child): from now on, a call that makes a descriptor that a child
+/// would inherit across exec prints the call (and the path, for the opens) to stderr and ends the
+/// process with `status` (a seccomp filter and a SIGSYS handler). Checked: socket, socketpair,
+/// accept4, open, openat, pipe2, dup3, epoll_create1 and eventfd2 without their CLOEXEC flag,
+/// fcntl(F_DUPFD), and accept, creat, pipe, dup, dup2, epoll_create and eventfd, which cannot
+/// set it. An open of a path in `tolerated` (a library's own file that dial cannot change) is
+/// carried out with O_CLOEXEC added instead. Irreversible: call it only from run_in_child.
+/// Returns false if the kernel refused.
+bool exit_on_inheritable_descriptors(int status, std::vector<std::string> tolerated = {});
+
+/// For exit_on_inheritable_descriptors: the file c-ares 1.18 opens itself without close-on-exec
+/// and dial cannot change, /dev/urandom (its query-id seed, fopen(path, "rb") inside
+/// ares_init_options; docs/dialer.md).
+inline const std::vector<std::string> c_ares_own_files{"/dev/urandom"};
 
 /// In the calling process (a child): move into a new network namespace with `lo` up. Needs root.
 bool enter_new_netns();

@@ -180,6 +180,35 @@ TEST(Resolve, SystemBackendResolvesLocalhostThroughTheHostsFile) {
   EXPECT_EQ(rc, 0) << "child status " << rc;
 }
 
+// A lookup on each back-end, each reaching its real result: a query sent to a closed port, and
+// localhost from /etc/hosts through getaddrinfo. 0, or what went wrong.
+int one_lookup_each() {
+  auto o = no_dns();  // explicit servers: resolv.conf still gives ndots and tries
+  o.hosts_file.clear();
+  std::stop_source s;
+  o.stop = s.get_token();  // the waker's eventfd
+  auto r = dial::resolve("close-on-exec.test", 80, o);
+  if (r || r.error() != resolve_error::temporary_name_server_failure) return 81;
+  dial::resolve_options sys;
+  sys.backend = dial::resolver_backend::system;
+  sys.hosts_file.clear();  // the hosts file is the c-ares path's, tested with it
+  return dial::resolve("localhost", 9, sys) ? 0 : 82;
+}
+
+// Every descriptor made for a lookup is close-on-exec from the call that makes it: c-ares' UDP
+// socket and resolv.conf (read by dial for it), the stop waker, the system back-end's pipe. In a
+// child that exits with 90 at the first call making an inheritable descriptor, the lookups must
+// still reach their results. They run once before the filter too: the first virtual call on a
+// type makes UBSan's vptr check (the asan preset) open a pipe of its own, without O_CLOEXEC.
+TEST(Resolve, EveryDescriptorIsCloseOnExecFromItsCreation) {
+  EXPECT_EQ(t::run_in_child([] {
+              if (const int warm = one_lookup_each(); warm != 0) return warm;
+              if (!t::exit_on_inheritable_descriptors(90, t::c_ares_own_files)) return 80;
+              return one_lookup_each();
+            }),
+            0);
+}
+
 TEST(Rfc6724, PrecedenceAndScope) {
   EXPECT_EQ(dial::rfc6724_precedence(A("[::1]:1")), 50);
   EXPECT_EQ(dial::rfc6724_precedence(A("[2001:db8::1]:1")), 40);

@@ -2,18 +2,22 @@
 #include "demo.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <expected>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <string>
 #include <system_error>
@@ -235,7 +239,9 @@ or_why<row> wrong_family(const fs::path& dir) {
 // A Unix path through a regular file: ENOTDIR is in no set, so it is Unexpected with the code.
 or_why<row> not_a_directory(const fs::path& dir) {
   const fs::path file = dir / "file";
-  if (!std::ofstream(file)) return why(fmt::format("cannot create {}", file.string()));
+  const int fd = ::open(file.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return os_failed(fmt::format("open {}", file.string()));
+  ::close(fd);
   auto to = unix_path(file / "x.sock");
   if (!to) return why(to.error());
   auto c = new_socket(AF_UNIX);
@@ -291,6 +297,77 @@ or_why<row> reset_by_peer() {
   if (!wait_for(c->get(), POLLIN | POLLOUT, POLLHUP | POLLERR, 1s))
     return why("the client saw no reset in 1 s");
   return measured(to->text, c->get(), *to);
+}
+
+// ---- interruption ----------------------------------------------------------------------------
+// SIGINT, SIGTERM and SIGHUP end the demo only once its directory is gone: the handler notes the
+// signal, the fixture loop stops before the next fixture (each is bounded, about a second at
+// most) and demo() removes the directory, then raises the signal again with its default action,
+// so the exit status still says which signal it was. A second signal acts at once (SA_RESETHAND).
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+void note_signal(int sig) { g_stop_signal = sig; }
+
+constexpr int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+// Installs note_signal for every stop signal that is not ignored (nohup keeps SIGHUP ignored);
+// the old actions come back on destruction.
+class signal_guard {
+ public:
+  signal_guard() {
+    struct sigaction sa {};
+    sa.sa_handler = note_signal;
+    sa.sa_flags = SA_RESETHAND;  // no SA_RESTART: a poll under way returns EINTR at once
+    sigemptyset(&sa.sa_mask);
+    for (std::size_t i = 0; i < std::size(stop_signals); ++i) {
+      ::sigaction(stop_signals[i], nullptr, &old_[i]);
+      if (old_[i].sa_handler != SIG_IGN) ::sigaction(stop_signals[i], &sa, nullptr);
+    }
+  }
+  ~signal_guard() {
+    for (std::size_t i = 0; i < std::size(stop_signals); ++i)
+      ::sigaction(stop_signals[i], &old_[i], nullptr);
+  }
+  signal_guard(const signal_guard&) = delete;
+  signal_guard& operator=(const signal_guard&) = delete;
+
+ private:
+  struct sigaction old_[std::size(stop_signals)]{};
+};
+
+std::string_view signal_name(int sig) {
+  switch (sig) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+  }
+  return "a signal";
+}
+
+// Ends the process with `sig`, as if the demo had not caught it; 128 + sig if that fails.
+int die_of(int sig) {
+  std::fflush(nullptr);
+  std::signal(sig, SIG_DFL);
+  ::raise(sig);
+  return 128 + sig;
+}
+
+// DIAL_DEMO_PAUSE_AFTER_SETUP=SECONDS, for tests only (not in --help): once the fixtures ran, with
+// their socket files still in the directory, wait up to SECONDS (at most 60) for a stop signal,
+// so that a test can interrupt the demo at the moment it has the most to clean up.
+void pause_for_tests(const fs::path& dir) {
+  const char* value = std::getenv("DIAL_DEMO_PAUSE_AFTER_SETUP");
+  if (value == nullptr) return;
+  const auto limit = std::chrono::seconds(std::clamp(std::atoi(value), 0, 60));
+  fmt::print(stderr, "dial demo: paused with the fixtures in {}\n", dir.string());
+  std::fflush(stderr);
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (g_stop_signal == 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(10ms);
 }
 
 // ---- the demonstration -----------------------------------------------------------------------
@@ -358,6 +435,7 @@ std::vector<row> run_fixtures(const fs::path& dir) {
   };
   std::vector<row> rows;
   for (const auto& f : fixtures) {
+    if (g_stop_signal != 0) break;  // demo() removes the directory and ends with the signal
     auto r = f.run(dir);
     if (r) {
       r->note = f.note;
@@ -374,6 +452,7 @@ std::vector<row> run_fixtures(const fs::path& dir) {
 }  // namespace
 
 int demo() {
+  const signal_guard signals;  // before the directory exists
   const long fds_before = open_descriptors();
   auto dir = temp_dir::make();
   if (!dir) {
@@ -382,6 +461,13 @@ int demo() {
   }
   const fs::path dir_path = dir->path();
   const std::vector<row> rows = run_fixtures(dir_path);  // every fixture is closed on return
+  pause_for_tests(dir_path);
+  if (const int sig = g_stop_signal; sig != 0) {
+    const bool removed = dir->remove();
+    fmt::print(stderr, "dial demo: interrupted by {}; {} {}\n", signal_name(sig),
+               removed ? "removed" : "could not remove", dir_path.string());
+    return die_of(sig);
+  }
 
   std::vector<std::string> targets;
   std::set<std::string_view> outcomes;
@@ -406,6 +492,7 @@ int demo() {
   }
   fmt::print("Cleaned up: {} removed, {}.\n", dir_path.string(),
              fds_before < 0 ? "descriptors not checked (no /proc)" : "no descriptor left open");
+  if (const int sig = g_stop_signal; sig != 0) return die_of(sig);  // came after the clean-up
   return 0;
 }
 

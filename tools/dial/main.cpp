@@ -1,7 +1,9 @@
 // tools/dial/main.cpp: the `dial` command line: `dial demo` and `dial ENDPOINT...`.
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <expected>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -21,6 +23,7 @@ namespace {
 
 /// Exit statuses, as --help states them.
 constexpr int exit_ok = 0;
+constexpr int exit_failed = 1;
 constexpr int exit_usage = 2;
 
 constexpr std::string_view help_text = R"(Usage: dial ENDPOINT...
@@ -51,6 +54,7 @@ Commands:
               listener, a closed port, a missing and a stale socket path, a full
               backlog, a non-blocking connect, a peer reset, ...), connect to
               each, print one line per fixture and remove them all again
+              (also when interrupted by SIGINT, SIGTERM or SIGHUP)
 
 Options:
   -v, --verbose       print the race under each target: every DNS answer and
@@ -65,7 +69,7 @@ Options:
 Exit status:
   0  every endpoint connected; for `dial demo`: the demonstration ran
   1  at least one endpoint did not connect; for `dial demo`: it could not set
-     up its directory or clean up after itself
+     up its directory or clean up after itself; for any command: memory ran out
   2  usage error: an unknown option, a malformed endpoint, no endpoint at all
 )";
 
@@ -159,7 +163,9 @@ int run_probe(const command& c) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// No input ends in an uncaught std::bad_alloc: `dial scan` says which targets did not fit, and
+// whatever else runs out of memory ends here (fputs: fmt may need memory to format).
+int main(int argc, char** argv) try {
   const std::span<char* const> all(argv, static_cast<std::size_t>(argc));
   if (all.size() > 1 && std::string_view(all[1]) == "scan")
     return dial::cli::scan_main(all.subspan(2));  // its own options: dial scan --help
@@ -178,4 +184,7 @@ int main(int argc, char** argv) {
       return run_probe(*c);
   }
   return exit_usage;
+} catch (const std::bad_alloc&) {
+  std::fputs("dial: out of memory\n", stderr);
+  return exit_failed;
 }

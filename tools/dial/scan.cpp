@@ -7,8 +7,8 @@
 #include <chrono>
 #include <cstdio>
 #include <expected>
-#include <fstream>
-#include <iostream>
+#include <memory>
+#include <new>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -47,6 +47,7 @@ Targets:
   -i FILE         one HOST (with -p) or TARGET (without) per line; blank lines and lines
                   starting with '#' are skipped, text after a blank and '#' is a comment.
                   May be given more than once; the words of the command line come first.
+                  A line may be 4096 bytes long; a scan takes at most 4194304 targets.
 
 Options:
   -p, --ports LIST        ports and ranges, as in 22,80,8000-8100 or 1-65535
@@ -69,9 +70,12 @@ Exit status:
   0  at least one target was open
   1  no target was open (also when the scan was interrupted before finding one)
   2  usage error (an unknown option, a bad port list, host or target, an unreadable input file,
-     no target at all), or the engine could not start (such as --backend io_uring where the
+     an input line over 4096 bytes, more than 4194304 targets or more than memory holds, no
+     target at all), or the engine could not start (such as --backend io_uring where the
      kernel refuses io_uring)
 )";
+
+static_assert(max_line_bytes == 4096 && max_targets == 4194304, "scan_help states both limits");
 
 /// What the command line asks for.
 struct scan_request {
@@ -193,11 +197,13 @@ std::expected<std::vector<address>, std::string> collect_targets(const scan_requ
   for (const auto name : r.inputs) {
     std::expected<void, std::string> ok;
     if (name == "-") {
-      ok = read_words(std::cin, "<stdin>", kind, ports, out);
+      ok = read_words(stdin, "<stdin>", kind, ports, out);
     } else {
-      std::ifstream in{std::string(name)};
+      // "e": close-on-exec from the open on (std::ifstream has no way to ask for it).
+      const std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(
+          std::fopen(std::string(name).c_str(), "re"), &std::fclose);
       if (!in) return std::unexpected(fmt::format("cannot read '{}'", name));
-      ok = read_words(in, name, kind, ports, out);
+      ok = read_words(in.get(), name, kind, ports, out);
     }
     if (!ok) return std::unexpected(ok.error());
   }
@@ -225,7 +231,7 @@ int run_scan(const scan_request& r, const std::vector<address>& targets) {
                          targets.size()};
   if (!r.json) print_scan_header(setup, describe(r, targets.size()));
 
-  scan_sink sink(r.json);
+  scan_sink sink(r.json, targets.size());
   std::stop_source stop;
   const bool bar = !r.json && !r.quiet && ::isatty(STDERR_FILENO) == 1;
   scan_end end;
@@ -240,7 +246,7 @@ int run_scan(const scan_request& r, const std::vector<address>& targets) {
   if (r.json) {
     sink.print_json_summary(setup, end);
   } else {
-    sink.print_report(setup, end);
+    sink.print_report(setup, end, targets);
   }
   std::fflush(stdout);
   return sink.open_count() != 0 ? exit_open : exit_none_open;
@@ -255,7 +261,12 @@ int scan_main(std::span<char* const> args) {
     fmt::print("{}", scan_help);
     return exit_open;
   }
-  const auto targets = collect_targets(*r);
+  std::expected<std::vector<address>, std::string> targets;
+  try {
+    targets = collect_targets(*r);
+  } catch (const std::bad_alloc&) {  // what was read is freed by now, so the message fits
+    return usage_error("the targets do not fit in memory; split the scan");
+  }
   if (!targets) return usage_error(targets.error());
   return run_scan(*r, *targets);
 }

@@ -47,7 +47,7 @@ void scan_sink::on_result(const engine_result& r) {
   const std::size_t i = outcome_index(r);
   ++by_outcome_[i];
   if (r.self_connect) ++self_connects_;
-  if (i == 0) open_.push_back({r.index, r.target, r.elapsed});
+  if (i == 0) open_.push_back({r.index, r.elapsed});  // within the capacity reserved
   if (json_) {
     const char* code_name = r.native_code != 0 ? strerrorname_np(r.native_code) : nullptr;
     json line = {
@@ -70,17 +70,18 @@ void scan_sink::on_result(const engine_result& r) {
   done.fetch_add(1, std::memory_order_relaxed);
 }
 
-void scan_sink::print_report(const scan_setup& setup, const scan_end& end) {
+void scan_sink::print_report(const scan_setup& setup, const scan_end& end,
+                             std::span<const address> targets) {
   std::sort(open_.begin(), open_.end(),
             [](const open_target& a, const open_target& b) { return a.index < b.index; });
   if (open_.empty()) {
     fmt::print("No target is open.\n");
   } else {
     std::size_t width = std::string_view("OPEN").size();
-    for (const auto& o : open_) width = std::max(width, o.target.format().size());
+    for (const auto& o : open_) width = std::max(width, targets[o.index].format().size());
     fmt::print("{:<{}}  {:>9}\n", "OPEN", width, "TIME");
     for (const auto& o : open_)
-      fmt::print("{:<{}}  {:>9}\n", o.target.format().view(), width, time_text(o.elapsed));
+      fmt::print("{:<{}}  {:>9}\n", targets[o.index].format().view(), width, time_text(o.elapsed));
   }
   // Outcomes, most frequent first.
   std::vector<std::size_t> seen;

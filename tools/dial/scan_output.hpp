@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,15 +34,17 @@ struct scan_end {
 /// serialises on_result, so nothing here is locked; `done` is read by the progress bar.
 class scan_sink final : public engine_sink {
  public:
-  /// `json`: print each result on stdout as it arrives.
-  explicit scan_sink(bool json) : json_(json) {}
+  /// `json`: print each result on stdout as it arrives. Room for `targets` open ones is taken
+  /// now, so that on_result never allocates for them (it must not throw std::bad_alloc).
+  scan_sink(bool json, std::size_t targets) : json_(json) { open_.reserve(targets); }
   void on_result(const engine_result& r) override;
 
   /// Results so far (read by the progress bar on another thread).
   std::atomic<std::size_t> done{0};
 
-  /// Prints the human report: open targets in target order, outcome counts, elapsed time.
-  void print_report(const scan_setup& setup, const scan_end& end);
+  /// Prints the human report: open targets (of `targets`, the span given to run()) in target
+  /// order, outcome counts, elapsed time.
+  void print_report(const scan_setup& setup, const scan_end& end, std::span<const address> targets);
   /// Prints the final NDJSON summary object.
   void print_json_summary(const scan_setup& setup, const scan_end& end) const;
   /// How many targets were open.
@@ -49,8 +52,7 @@ class scan_sink final : public engine_sink {
 
  private:
   struct open_target {
-    std::size_t index;
-    address target;
+    std::size_t index;  ///< into the targets given to run()
     std::chrono::nanoseconds elapsed;
   };
   bool json_;

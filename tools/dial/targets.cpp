@@ -5,6 +5,8 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
+#include <string>
 #include <system_error>
 
 #include <fmt/core.h>
@@ -45,6 +47,38 @@ std::expected<std::vector<address>, std::string> host_addresses(std::string_view
   auto r = dial::resolve(word, 0, o);
   if (!r) return std::unexpected(std::string(dial::name(r.error())));
   return std::move(*r);
+}
+
+// Fails when `n` more targets would take `out` past max_targets (nothing is added then).
+std::expected<void, std::string> room_for(std::size_t n, const std::vector<address>& out) {
+  if (n <= max_targets - std::min(out.size(), max_targets)) return {};
+  return std::unexpected(fmt::format("more than {} targets; split the scan", max_targets));
+}
+
+enum class line_read : std::uint8_t { line, end, too_long, failed };
+
+// The next line of `in` without its newline, read no further than max_line_bytes.
+line_read next_line(std::FILE* in, std::string& line) {
+  line.clear();
+  for (int c = std::getc(in); c != EOF; c = std::getc(in)) {
+    if (c == '\n') return line_read::line;
+    if (line.size() == max_line_bytes) return line_read::too_long;
+    line.push_back(static_cast<char>(c));
+  }
+  if (std::ferror(in) != 0) return line_read::failed;
+  return line.empty() ? line_read::end : line_read::line;  // a last line without its newline
+}
+
+// The word of a line: blanks around it and a " #" comment dropped; empty for none.
+std::string_view word_of(std::string_view line) {
+  std::string_view word = trim(line);
+  if (word.empty() || word.front() == '#') return {};
+  for (std::size_t hash = word.find('#'); hash != std::string_view::npos;
+       hash = word.find('#', hash + 1)) {
+    if (blanks.find(word[hash - 1]) == std::string_view::npos) continue;  // part of the word
+    return trim(word.substr(0, hash));
+  }
+  return word;
 }
 
 }  // namespace
@@ -112,34 +146,38 @@ std::expected<void, std::string> add_word(std::string_view word, word_kind kind,
   if (kind == word_kind::target) {
     auto a = parse_target(word);
     if (!a) return std::unexpected(fmt::format("bad target '{}': {}", word, a.error()));
+    if (auto room = room_for(1, out); !room) return room;
     out.push_back(*a);
     return {};
   }
   auto hosts = host_addresses(word);
   if (!hosts) return std::unexpected(fmt::format("bad host '{}': {}", word, hosts.error()));
+  if (auto room = room_for(hosts->size() * ports.ports.size(), out); !room) return room;
   for (const auto& h : *hosts)
     for (const auto p : ports.ports) out.push_back(h.with_port(p));
   return {};
 }
 
-std::expected<void, std::string> read_words(std::istream& in, std::string_view source,
-                                            word_kind kind, const port_list& ports,
-                                            std::vector<address>& out) {
+std::expected<void, std::string> read_words(std::FILE* in, std::string_view source, word_kind kind,
+                                            const port_list& ports, std::vector<address>& out) {
   std::string line;
-  for (std::size_t number = 1; std::getline(in, line); ++number) {
-    std::string_view word = trim(line);
-    if (word.empty() || word.front() == '#') continue;
-    for (std::size_t hash = word.find('#'); hash != std::string_view::npos;
-         hash = word.find('#', hash + 1)) {
-      if (blanks.find(word[hash - 1]) == std::string_view::npos) continue;  // part of the word
-      word = trim(word.substr(0, hash));
-      break;
+  for (std::size_t number = 1;; ++number) {
+    switch (next_line(in, line)) {
+      case line_read::end:
+        return {};
+      case line_read::failed:
+        return std::unexpected(fmt::format("{}:{}: read error", source, number));
+      case line_read::too_long:
+        return std::unexpected(
+            fmt::format("{}:{}: the line is longer than {} bytes", source, number, max_line_bytes));
+      case line_read::line:
+        break;
     }
+    const std::string_view word = word_of(line);
+    if (word.empty()) continue;
     auto r = add_word(word, kind, ports, out);
     if (!r) return std::unexpected(fmt::format("{}:{}: {}", source, number, r.error()));
   }
-  if (in.bad()) return std::unexpected(fmt::format("{}: read error", source));
-  return {};
 }
 
 }  // namespace dial::cli

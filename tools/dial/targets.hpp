@@ -2,9 +2,10 @@
 #pragma once
 
 #include <bitset>
+#include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <expected>
-#include <istream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,15 +44,25 @@ enum class word_kind : std::uint8_t {
 
 /// Appends what one word names: a target, or a host crossed with every port of `ports`. A host
 /// is numeric, or a name (a letter, no ':') resolved with dial::resolve (hosts file, then DNS);
-/// every address of a name is scanned.
+/// every address of a name is scanned. Fails, adding nothing, when `out` would pass max_targets.
 [[nodiscard]] std::expected<void, std::string> add_word(std::string_view word, word_kind kind,
                                                         const port_list& ports,
                                                         std::vector<address>& out);
 
+/// The longest input line read_words takes, in bytes without its newline: far more than any
+/// target or host name with a comment needs, and little enough that /dev/zero fails at once.
+inline constexpr std::size_t max_line_bytes = 4096;
+
+/// The most targets one scan takes (64 hosts with every port): about 490 MB of addresses, and
+/// hours of connects at remote speeds. add_word fails rather than pass it.
+inline constexpr std::size_t max_targets = std::size_t{1} << 22;
+
 /// Reads one word per line from `in` (named `source` in messages): leading and trailing blanks
 /// are dropped, blank lines and lines starting with '#' are skipped, and text after " #" is a
-/// comment. The first bad line fails the whole input with "SOURCE:LINE: bad target 'X': why".
-[[nodiscard]] std::expected<void, std::string> read_words(std::istream& in, std::string_view source,
+/// comment. The first bad line fails the whole input with "SOURCE:LINE: bad target 'X': why"; so
+/// does a line longer than max_line_bytes ("SOURCE:LINE: the line is longer than 4096 bytes"),
+/// read no further.
+[[nodiscard]] std::expected<void, std::string> read_words(std::FILE* in, std::string_view source,
                                                           word_kind kind, const port_list& ports,
                                                           std::vector<address>& out);
 
