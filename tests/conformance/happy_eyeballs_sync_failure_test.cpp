@@ -30,7 +30,7 @@ constexpr std::uint16_t port = 8080;
 // Routes that fail a connect inside the system call: `unreachable` gives EHOSTUNREACH,
 // `prohibit` EACCES, and an address with no route at all ENETUNREACH. No packet is sent.
 constexpr const char* routes =
-    "ip route add unreachable 198.51.100.0/25 && ip route add prohibit 198.51.100.128/25"
+    "ip route add unreachable 198.51.100.0/26 && ip route add prohibit 198.51.100.64/26"
     " && ip -6 route add unreachable 2001:db8:1::/48 && ip -6 route add prohibit 2001:db8:2::/48";
 
 struct address_case {
@@ -42,8 +42,8 @@ constexpr address_case unreachable6{"2001:db8:1::1", EHOSTUNREACH};
 constexpr address_case prohibit6{"2001:db8:2::1", EACCES};
 constexpr address_case noroute6{"2001:db8:3::1", ENETUNREACH};
 constexpr address_case unreachable4{"198.51.100.1", EHOSTUNREACH};
-constexpr address_case prohibit4{"198.51.100.129", EACCES};
-constexpr address_case noroute4{"203.0.113.1", ENETUNREACH};
+constexpr address_case prohibit4{"198.51.100.65", EACCES};
+constexpr address_case noroute4{"198.51.100.200", ENETUNREACH};  // no route: above the two /26
 
 // The endpoint's text as dial::address prints it: "[2001:db8:1::1]:8080", "198.51.100.1:8080".
 std::string endpoint(const address_case& c) {
