@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "dial/error.hpp"
+#include "dial/export.hpp"
 #include "dial/sys.hpp"
 
 // The system's own address types, declared but not defined here: public headers include no system
@@ -89,7 +90,7 @@ struct address_parse_failure {
 };
 
 /// Prints "InvalidPort at offset 8".
-std::ostream& operator<<(std::ostream& os, const address_parse_failure& f);
+DIAL_API std::ostream& operator<<(std::ostream& os, const address_parse_failure& f);
 
 /// What an address is.
 enum class address_kind : std::uint8_t {
@@ -121,7 +122,7 @@ struct address_text {
 ///   1.2.3.4:80   [2001:db8::1]:443   [fe80::1%eth0]:80   [fe80::1%2]:80   unix:/run/x.sock
 ///   unix:@name
 /// and parse(a.format()) == a for every value a (docs/address.md).
-class address {
+class DIAL_API address {
  public:
   /// The longest Unix path: sun_path holds it and its terminating NUL (107 bytes on Linux).
   static constexpr std::size_t max_unix_path = detail::sun_path_size - 1;
@@ -331,7 +332,7 @@ class address {
 };
 
 /// Prints the canonical text.
-std::ostream& operator<<(std::ostream& os, const address& a);
+DIAL_API std::ostream& operator<<(std::ostream& os, const address& a);
 
 }  // namespace dial
 

@@ -2,9 +2,11 @@
 #pragma once
 
 #include "dial/address.hpp"         // IWYU pragma: export
+#include "dial/config.hpp"          // IWYU pragma: export
 #include "dial/dialer.hpp"          // IWYU pragma: export
 #include "dial/engine.hpp"          // IWYU pragma: export
 #include "dial/error.hpp"           // IWYU pragma: export
+#include "dial/export.hpp"          // IWYU pragma: export
 #include "dial/happy_eyeballs.hpp"  // IWYU pragma: export
 #include "dial/resolve.hpp"         // IWYU pragma: export
 #include "dial/socket.hpp"          // IWYU pragma: export
