@@ -12,3 +12,9 @@
 #include "dial/socket.hpp"          // IWYU pragma: export
 #include "dial/sys.hpp"             // IWYU pragma: export
 #include "dial/version.hpp"         // IWYU pragma: export
+
+/// \namespace dial
+/// dial's public API: the socket calls of layer 1 (dial/sys.hpp), addresses and owned sockets
+/// (dial/address.hpp, dial/socket.hpp), the dialer (dial/resolve.hpp, dial/dialer.hpp,
+/// dial/happy_eyeballs.hpp) and the engine (dial/engine.hpp). Every call's failures are the
+/// names of its own closed error set (dial/error.hpp; docs/errors.md).

@@ -56,7 +56,7 @@ struct race_action {
 /// as are answers for a family that has already answered and every event after the race ended.
 class DIAL_API happy_eyeballs {
  public:
-  using time_point = deadline_clock::time_point;
+  using time_point = deadline_clock::time_point;  ///< the race's clock: deadline_clock
 
   /// A race that begins at `now` with options.attempt_delay (clamped, clamp_attempt_delay),
   /// resolution_delay, first_address_family_count and deadline. The options' resolve settings,

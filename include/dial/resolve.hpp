@@ -102,7 +102,7 @@ struct resolve_options {
 /// given order among equals (a stable sort). Unix addresses go last.
 DIAL_API void sort_destinations(std::vector<address>& addresses);
 
-/// RFC 6724 precedence of an address in the default policy table (IPv4 as ::ffff:0:0/96, 35).
+/// RFC 6724 precedence of an address in the default policy table (IPv4 as \::ffff:0:0/96, 35).
 [[nodiscard]] DIAL_API int rfc6724_precedence(const address& a) noexcept;
 
 /// RFC 6724 / RFC 4007 scope of an address: 1 interface-local, 2 link-local (and loopback),

@@ -16,13 +16,13 @@ struct sockaddr;
 namespace dial {
 
 #ifdef _WIN32
-using socket_t = std::uintptr_t;  ///< Winsock's SOCKET
-using socklen_t = int;            ///< Winsock's int address length
-inline constexpr socket_t invalid_socket = ~socket_t{0};
+using socket_t = std::uintptr_t;                          ///< Winsock's SOCKET
+using socklen_t = int;                                    ///< Winsock's int address length
+inline constexpr socket_t invalid_socket = ~socket_t{0};  ///< INVALID_SOCKET: no socket
 #else
-using socket_t = int;             ///< a POSIX file descriptor
-using socklen_t = std::uint32_t;  ///< the kernel's socklen_t (checked in src/posix)
-inline constexpr socket_t invalid_socket = -1;
+using socket_t = int;                           ///< a POSIX file descriptor
+using socklen_t = std::uint32_t;                ///< the kernel's socklen_t (checked in src/posix)
+inline constexpr socket_t invalid_socket = -1;  ///< no descriptor
 #endif
 
 // ---- connect -------------------------------------------------------------------------------
@@ -341,8 +341,9 @@ DIAL_API int getpeername_native(socket_t sock, sockaddr* addr, socklen_t* len);
   return std::unexpected(detail::getpeername_failed());
 }
 
-/// getsockname's and getpeername's tables.
+/// getsockname's table: an errno (or WSA code) to its name.
 [[nodiscard]] DIAL_API getsockname_error getsockname_error_from_native(int code) noexcept;
+/// getpeername's table: an errno (or WSA code) to its name.
 [[nodiscard]] DIAL_API getpeername_error getpeername_error_from_native(int code) noexcept;
 
 // ---- shutdown ------------------------------------------------------------------------------
@@ -449,8 +450,9 @@ DIAL_API int getsockopt_native(socket_t sock, int level, int name, void* value, 
   return std::unexpected(detail::getsockopt_failed());
 }
 
-/// setsockopt's and getsockopt's tables.
+/// setsockopt's table: an errno (or WSA code) to its name.
 [[nodiscard]] DIAL_API setsockopt_error setsockopt_error_from_native(int code) noexcept;
+/// getsockopt's table: an errno (or WSA code) to its name.
 [[nodiscard]] DIAL_API getsockopt_call_error getsockopt_call_error_from_native(int code) noexcept;
 
 // ---- send, sendto --------------------------------------------------------------------------
@@ -611,14 +613,23 @@ struct poll_fd {
   short revents;  ///< what happened; poll fills it in
 };
 
+// The bits of poll_fd::events and poll_fd::revents, as poll(2) names them.
 #ifdef _WIN32
 // WSAPoll's values.
-inline constexpr short poll_in = 0x0300, poll_pri = 0x0400, poll_out = 0x0010, poll_err = 0x0001,
-                       poll_hup = 0x0002, poll_nval = 0x0004;
+inline constexpr short poll_in = 0x0300;    ///< POLLIN (POLLRDNORM | POLLRDBAND): data to read
+inline constexpr short poll_pri = 0x0400;   ///< POLLPRI: urgent data to read
+inline constexpr short poll_out = 0x0010;   ///< POLLOUT (POLLWRNORM): writing will not block
+inline constexpr short poll_err = 0x0001;   ///< POLLERR: an error is pending (revents only)
+inline constexpr short poll_hup = 0x0002;   ///< POLLHUP: hung up (revents only)
+inline constexpr short poll_nval = 0x0004;  ///< POLLNVAL: not an open socket (revents only)
 #else
 // POSIX's values: the same on Linux, the BSDs and macOS (checked in src/posix/poll.cpp).
-inline constexpr short poll_in = 0x001, poll_pri = 0x002, poll_out = 0x004, poll_err = 0x008,
-                       poll_hup = 0x010, poll_nval = 0x020;
+inline constexpr short poll_in = 0x001;    ///< POLLIN: data to read
+inline constexpr short poll_pri = 0x002;   ///< POLLPRI: urgent data to read
+inline constexpr short poll_out = 0x004;   ///< POLLOUT: writing will not block
+inline constexpr short poll_err = 0x008;   ///< POLLERR: an error is pending (revents only)
+inline constexpr short poll_hup = 0x010;   ///< POLLHUP: hung up (revents only)
+inline constexpr short poll_nval = 0x020;  ///< POLLNVAL: not an open descriptor (revents only)
 #endif
 
 namespace detail {
