@@ -14,6 +14,7 @@ packages=(
   libc-ares-dev                                # dial::resolve's default back-end
   dnsmasq-base nftables                        # resolver/Happy Eyeballs tests: DNS, dropped SYNs
   python3 util-linux bsdutils                  # CLI tests: JSON/SIGINT checkers, unshare, script (pty)
+  doxygen binutils dpkg-dev                    # API reference; exported symbols (nm); .deb packages
 )
 missing=()
 for p in "${packages[@]}"; do
