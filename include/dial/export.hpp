@@ -10,6 +10,8 @@
 #define DIAL_API __declspec(dllexport)
 #elif defined(_WIN32) && DIAL_SHARED
 #define DIAL_API __declspec(dllimport)
+#elif defined(_WIN32)
+#define DIAL_API  // a static dial.lib: PE has no symbol visibility
 #elif defined(__GNUC__)
 #define DIAL_API __attribute__((visibility("default")))
 #else
