@@ -15,6 +15,7 @@ packages=(
   dnsmasq-base nftables                        # resolver/Happy Eyeballs tests: DNS, dropped SYNs
   python3 util-linux bsdutils                  # CLI tests: JSON/SIGINT checkers, unshare, script (pty)
   strace                                       # CLI tests: every descriptor is close-on-exec
+  doxygen binutils dpkg-dev                    # API reference; exported symbols (nm); .deb packages
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "dial/error.hpp"
+#include "dial/export.hpp"
 #include "dial/sys.hpp"
 
 // The system's own address types, declared but not defined here: public headers include no system
@@ -89,7 +90,7 @@ struct address_parse_failure {
 };
 
 /// Prints "InvalidPort at offset 8".
-std::ostream& operator<<(std::ostream& os, const address_parse_failure& f);
+DIAL_API std::ostream& operator<<(std::ostream& os, const address_parse_failure& f);
 
 /// What an address is.
 enum class address_kind : std::uint8_t {
@@ -118,10 +119,9 @@ struct address_text {
 /// A socket address: an IPv4 or IPv6 endpoint (bytes, port, and for IPv6 a scope id), a Unix
 /// socket path or a Linux abstract socket name. A small trivially copyable value (116 bytes on
 /// Linux) that never allocates except in to_string(). Its text form is strict and canonical:
-///   1.2.3.4:80   [2001:db8::1]:443   [fe80::1%eth0]:80   [fe80::1%2]:80   unix:/run/x.sock
-///   unix:@name
-/// and parse(a.format()) == a for every value a (docs/address.md).
-class address {
+/// `1.2.3.4:80`, `[2001:db8::1]:443`, `[fe80::1%eth0]:80`, `[fe80::1%2]:80`, `unix:/run/x.sock`,
+/// `unix:@name`; and parse(a.format()) == a for every value a (docs/address.md).
+class DIAL_API address {
  public:
   /// The longest Unix path: sun_path holds it and its terminating NUL (107 bytes on Linux).
   static constexpr std::size_t max_unix_path = detail::sun_path_size - 1;
@@ -162,7 +162,7 @@ class address {
   [[nodiscard]] static constexpr address loopback_ipv4(std::uint16_t port) noexcept {
     return ipv4({127, 0, 0, 1}, port);
   }
-  /// [::1]:port.
+  /// `[::1]:port`.
   [[nodiscard]] static constexpr address loopback_ipv6(std::uint16_t port) noexcept {
     return ipv6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, port);
   }
@@ -235,7 +235,7 @@ class address {
     return is_ip_kind() ? std::string_view{} : std::string_view{bytes_.data(), size_};
   }
 
-  /// 127.0.0.0/8, ::1, and IPv4-mapped 127.0.0.0/8 (::ffff:127.0.0.1), which Linux routes to
+  /// 127.0.0.0/8, ::1, and IPv4-mapped 127.0.0.0/8 (\::ffff:127.0.0.1), which Linux routes to
   /// loopback too.
   [[nodiscard]] constexpr bool is_loopback() const noexcept {
     if (kind_ == address_kind::ipv4) return byte(0) == 127;
@@ -253,7 +253,7 @@ class address {
     if (kind_ == address_kind::ipv4) return byte(0) == 169 && byte(1) == 254;
     return kind_ == address_kind::ipv6 && byte(0) == 0xfe && (byte(1) & 0xc0) == 0x80;
   }
-  /// ::ffff:0:0/96, an IPv4 address carried in IPv6 (RFC 4291 section 2.5.5.2).
+  /// \::ffff:0:0/96, an IPv4 address carried in IPv6 (RFC 4291 section 2.5.5.2).
   [[nodiscard]] constexpr bool is_v4_mapped() const noexcept {
     return kind_ == address_kind::ipv6 && leading_zero_bytes() >= 10 && byte(10) == 0xff &&
            byte(11) == 0xff;
@@ -331,16 +331,18 @@ class address {
 };
 
 /// Prints the canonical text.
-std::ostream& operator<<(std::ostream& os, const address& a);
+DIAL_API std::ostream& operator<<(std::ostream& os, const address& a);
 
 }  // namespace dial
 
 DIAL_REGISTER_ERROR_SET(dial::address_parse_error);
 DIAL_REGISTER_ERROR_SET(dial::address_native_error);
 
+/// \cond std_specialisations (Doxygen cannot place a std:: specialisation at global scope)
 /// Hashes dial::address for unordered containers.
 template <>
 struct std::hash<dial::address> {
   /// The address's own hash().
   constexpr std::size_t operator()(const dial::address& a) const noexcept { return a.hash(); }
 };
+/// \endcond

@@ -10,6 +10,7 @@
 
 #include "dial/address.hpp"
 #include "dial/error.hpp"
+#include "dial/export.hpp"
 #include "dial/resolve.hpp"  // deadline_clock, resolve_options, resolve_error
 #include "dial/socket.hpp"
 #include "dial/sys.hpp"
@@ -46,7 +47,7 @@ DIAL_DECLARE_ERROR_SET(connect_until_error, DIAL_CONNECT_UNTIL_ERRORS);
 /// still be running (closing the socket abandons it); after any other name the socket's error has
 /// been consumed (SO_ERROR reads 0). Close it (dial::close) and open a new one for the next
 /// attempt. Nothing else is left behind: the cancellation descriptor is closed before returning.
-[[nodiscard]] std::expected<void, connect_until_error> connect_until(
+[[nodiscard]] DIAL_API std::expected<void, connect_until_error> connect_until(
     socket_t sock, const sockaddr* addr, socklen_t len, deadline_clock::time_point deadline,
     std::stop_token stop = {}) noexcept;
 
@@ -161,8 +162,8 @@ inline constexpr std::chrono::milliseconds min_attempt_delay{10};
 /// preferred one; `first_family_count` of its addresses come first (at least 1), then the
 /// families alternate, one address each; what is left of either family goes at the end. The
 /// order within a family is kept.
-[[nodiscard]] std::vector<address> interleave_families(const std::vector<address>& sorted,
-                                                       unsigned first_family_count = 1);
+[[nodiscard]] DIAL_API std::vector<address> interleave_families(const std::vector<address>& sorted,
+                                                                unsigned first_family_count = 1);
 
 /// Connects to `host`:`port` with Happy Eyeballs v2 (RFC 8305). Does not correspond to a single
 /// system call. AAAA and A are asked separately (resolve_options says how; a numeric host needs
@@ -175,7 +176,7 @@ inline constexpr std::chrono::milliseconds min_attempt_delay{10};
 /// error (ProcessFdQuotaExceeded, SystemFdQuotaExceeded, SystemResources, OutOfMemory) stops at
 /// once. The deadline covers everything; a stop cancels everything. On every path no descriptor
 /// is left open but the returned socket. See docs/dialer.md.
-[[nodiscard]] std::expected<connection, connect_to_host_failure> connect_to_host(
+[[nodiscard]] DIAL_API std::expected<connection, connect_to_host_failure> connect_to_host(
     std::string_view host, std::uint16_t port, const connect_to_host_options& options = {});
 
 }  // namespace dial

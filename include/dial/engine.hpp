@@ -13,6 +13,7 @@
 #include "dial/address.hpp"
 #include "dial/dialer.hpp"
 #include "dial/error.hpp"
+#include "dial/export.hpp"
 
 namespace dial {
 
@@ -24,7 +25,7 @@ enum class engine_backend : std::uint8_t {
 };
 
 /// "automatic", "io_uring" or "epoll".
-[[nodiscard]] std::string_view name(engine_backend b) noexcept;
+[[nodiscard]] DIAL_API std::string_view name(engine_backend b) noexcept;
 
 /// How an engine runs. docs/engine.md has the limits and the memory each slot costs.
 struct engine_options {
@@ -58,7 +59,7 @@ struct engine_result {
 /// Receives results as they complete. The engine serialises calls (never two at once), from
 /// whichever thread finished the connect. on_result must not throw and must not call run() on
 /// the same engine.
-class engine_sink {
+class DIAL_API engine_sink {
  public:
   virtual ~engine_sink() = default;
   /// One result; `r` is valid only during the call.
@@ -85,7 +86,7 @@ DIAL_DECLARE_ERROR_SET(engine_create_error, DIAL_ENGINE_CREATE_ERRORS);
 /// Runs many TCP connects concurrently with a concurrency limit and a per-connect deadline,
 /// streaming each result to a sink. One io_uring ring or epoll set per thread; the threads take
 /// targets from one atomic cursor. Movable, not copyable. Linux only.
-class engine {
+class DIAL_API engine {
  public:
   /// Probes and sets up the back-end: for io_uring a ring, a NOP round trip and an opcode probe
   /// per thread; automatic falls back to epoll when io_uring is refused. Preallocates every slot.

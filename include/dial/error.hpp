@@ -7,6 +7,8 @@
 #include <system_error>
 #include <type_traits>
 
+#include "dial/export.hpp"
+
 namespace dial {
 
 /// Every error name dial knows, defined once. Columns: stable id (never reused or renumbered; 0 is
@@ -194,7 +196,7 @@ requires is_subset_v<To, From>
 /// The one error category of dial: every set's values are error_ids, so one category serves all.
 /// Its conditions are equivalent to the portable std::errc values (ConnectionRefused ==
 /// std::errc::connection_refused), so code written against std::error_code keeps working.
-[[nodiscard]] const std::error_category& category() noexcept;
+[[nodiscard]] DIAL_API const std::error_category& category() noexcept;
 
 /// Wraps any set's error as a std::error_code in dial's category.
 template <error_set E>
@@ -206,7 +208,7 @@ template <error_set E>
 /// recent error any dial call returned on this thread. Use it to tell apart codes that one name
 /// merges (EHOSTUNREACH and ENETUNREACH are both NetworkUnreachable) and to report an Unexpected
 /// one. Successful calls leave it unchanged: read it right after the failing call.
-[[nodiscard]] int last_native_error() noexcept;
+[[nodiscard]] DIAL_API int last_native_error() noexcept;
 
 /// What a programmer-error trap reports: the call that failed, the native code and why the code
 /// can only mean a bug in the caller (EBADF: not an open descriptor, ...).
@@ -223,11 +225,11 @@ using trap_handler = void (*)(const trap_info&);
 
 /// Installs a trap handler for the whole process and returns the previous one; nullptr restores
 /// the default, which prints call, code and reason to stderr and aborts with SIGABRT.
-trap_handler set_trap_handler(trap_handler h) noexcept;
+DIAL_API trap_handler set_trap_handler(trap_handler h) noexcept;
 
 namespace detail {
-[[noreturn]] void trap(std::string_view call, int native_code, std::string_view native_name,
-                       std::string_view reason) noexcept;
+[[noreturn]] DIAL_API void trap(std::string_view call, int native_code,
+                                std::string_view native_name, std::string_view reason) noexcept;
 }  // namespace detail
 
 }  // namespace dial

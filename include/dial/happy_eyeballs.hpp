@@ -8,6 +8,7 @@
 
 #include "dial/address.hpp"
 #include "dial/dialer.hpp"  // connect_to_host_options, connect_to_host_error, race_report
+#include "dial/export.hpp"
 #include "dial/resolve.hpp"
 
 namespace dial {
@@ -53,9 +54,9 @@ struct race_action {
 ///
 /// Events about an attempt that is no longer in flight (one cancelled a moment ago) are ignored,
 /// as are answers for a family that has already answered and every event after the race ended.
-class happy_eyeballs {
+class DIAL_API happy_eyeballs {
  public:
-  using time_point = deadline_clock::time_point;
+  using time_point = deadline_clock::time_point;  ///< the race's clock: deadline_clock
 
   /// A race that begins at `now` with options.attempt_delay (clamped, clamp_attempt_delay),
   /// resolution_delay, first_address_family_count and deadline. The options' resolve settings,

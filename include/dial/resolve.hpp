@@ -11,6 +11,7 @@
 
 #include "dial/address.hpp"
 #include "dial/error.hpp"
+#include "dial/export.hpp"
 
 namespace dial {
 
@@ -88,7 +89,8 @@ struct resolve_options {
 /// The spelling of a resolver's own code, as lookup_event::native and last_native_error() keep
 /// it after a resolution error: "ARES_ENOTFOUND" (c-ares), "EAI_NONAME" (getaddrinfo),
 /// "WSAHOST_NOT_FOUND" (the Windows resolver); "" for a code the back-end does not define.
-[[nodiscard]] std::string_view resolver_code_name(resolver_backend backend, int code) noexcept;
+[[nodiscard]] DIAL_API std::string_view resolver_code_name(resolver_backend backend,
+                                                           int code) noexcept;
 
 /// Resolves `host` to its addresses, each with `port`. Does not correspond to a single system
 /// call. In order:
@@ -101,21 +103,21 @@ struct resolve_options {
 /// A lookup that produced no address fails with the more telling of the two families' errors:
 /// UnknownHostName if either said so, HostLacksNetworkAddresses only if both did, else the first
 /// other error (one family's NODATA does not hide the other's server failure).
-[[nodiscard]] std::expected<std::vector<address>, resolve_error> resolve(
+[[nodiscard]] DIAL_API std::expected<std::vector<address>, resolve_error> resolve(
     std::string_view host, std::uint16_t port, const resolve_options& options = {});
 
 /// Sorts destinations by the rules of RFC 6724 section 6 that need no routing table or source
 /// address: rule 6 (higher precedence in the default policy table: ::1, then native IPv6, then
 /// IPv4, then 6to4, Teredo, ULA, site-local) and rule 8 (smaller scope first); rule 10 keeps the
 /// given order among equals (a stable sort). Unix addresses go last.
-void sort_destinations(std::vector<address>& addresses);
+DIAL_API void sort_destinations(std::vector<address>& addresses);
 
-/// RFC 6724 precedence of an address in the default policy table (IPv4 as ::ffff:0:0/96, 35).
-[[nodiscard]] int rfc6724_precedence(const address& a) noexcept;
+/// RFC 6724 precedence of an address in the default policy table (IPv4 as \::ffff:0:0/96, 35).
+[[nodiscard]] DIAL_API int rfc6724_precedence(const address& a) noexcept;
 
 /// RFC 6724 / RFC 4007 scope of an address: 1 interface-local, 2 link-local (and loopback),
 /// 5 site-local, 8 organisation-local, 14 global.
-[[nodiscard]] int rfc6724_scope(const address& a) noexcept;
+[[nodiscard]] DIAL_API int rfc6724_scope(const address& a) noexcept;
 
 }  // namespace dial
 

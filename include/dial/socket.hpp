@@ -8,6 +8,7 @@
 
 #include "dial/address.hpp"
 #include "dial/error.hpp"
+#include "dial/export.hpp"
 #include "dial/sys.hpp"
 
 namespace dial {
@@ -97,7 +98,7 @@ DIAL_DECLARE_ERROR_SET(connect_to_address_error, DIAL_CONNECT_TO_ADDRESS_ERRORS)
 /// connects it. Does not correspond to a single system call: on every error path the socket is
 /// closed before returning, and dial::last_native_error() holds the code of the step that failed.
 /// A blocking connect waits as long as the kernel does (use dial::connect_until for a deadline).
-[[nodiscard]] std::expected<owned_socket, connect_to_address_error> connect_to_address(
+[[nodiscard]] DIAL_API std::expected<owned_socket, connect_to_address_error> connect_to_address(
     const address& to, const connect_options& options = {}) noexcept;
 
 /// The names listen_on can return: the union of socket's, bind's and listen's names.
@@ -118,16 +119,16 @@ DIAL_DECLARE_ERROR_SET(listen_on_error, DIAL_LISTEN_ON_ERRORS);
 /// path must not exist yet (remove a stale one first); the file stays after the socket closes.
 /// On every error path the socket is closed before returning. A failing SO_REUSEADDR (never seen
 /// on a fresh socket) is Unexpected, its code in last_native_error().
-[[nodiscard]] std::expected<owned_socket, listen_on_error> listen_on(const address& at,
-                                                                     int backlog = 128) noexcept;
+[[nodiscard]] DIAL_API std::expected<owned_socket, listen_on_error> listen_on(
+    const address& at, int backlog = 128) noexcept;
 
 /// The socket's own address (getsockname) as a dial::address. An unnamed Unix socket, or a family
 /// address cannot hold, gives std::nullopt.
-[[nodiscard]] std::optional<address> local_address(socket_t sock) noexcept;
+[[nodiscard]] DIAL_API std::optional<address> local_address(socket_t sock) noexcept;
 
 /// The connected peer's address (getpeername) as a dial::address; std::nullopt when the socket is
 /// not connected, the peer is an unnamed Unix socket, or the family is not one address holds.
-[[nodiscard]] std::optional<address> peer_address(socket_t sock) noexcept;
+[[nodiscard]] DIAL_API std::optional<address> peer_address(socket_t sock) noexcept;
 
 }  // namespace dial
 

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "dial/error.hpp"
+#include "dial/export.hpp"
 
 // The system's own address type, declared but not defined here: public headers include no
 // system socket headers (<sys/socket.h>, <winsock2.h>). Callers pass a pointer they built.
@@ -15,13 +16,13 @@ struct sockaddr;
 namespace dial {
 
 #ifdef _WIN32
-using socket_t = std::uintptr_t;  ///< Winsock's SOCKET
-using socklen_t = int;            ///< Winsock's int address length
-inline constexpr socket_t invalid_socket = ~socket_t{0};
+using socket_t = std::uintptr_t;                          ///< Winsock's SOCKET
+using socklen_t = int;                                    ///< Winsock's int address length
+inline constexpr socket_t invalid_socket = ~socket_t{0};  ///< INVALID_SOCKET: no socket
 #else
-using socket_t = int;             ///< a POSIX file descriptor
-using socklen_t = std::uint32_t;  ///< the kernel's socklen_t (checked in src/posix)
-inline constexpr socket_t invalid_socket = -1;
+using socket_t = int;                           ///< a POSIX file descriptor
+using socklen_t = std::uint32_t;                ///< the kernel's socklen_t (checked in src/posix)
+inline constexpr socket_t invalid_socket = -1;  ///< no descriptor
 #endif
 
 // ---- connect -------------------------------------------------------------------------------
@@ -69,14 +70,14 @@ DIAL_DECLARE_ERROR_SET(connect_error, DIAL_CONNECT_ERRORS);
 /// table as connect. Call it once the socket has polled writable (or with an error); success means
 /// the connection is established. Reading consumes the error: a later connect on a socket whose
 /// attempt failed traps with ECONNABORTED, so close it instead.
-[[nodiscard]] std::expected<void, connect_error> getsockopt_error(socket_t sock) noexcept;
+[[nodiscard]] DIAL_API std::expected<void, connect_error> getsockopt_error(socket_t sock) noexcept;
 
 /// The mapping connect uses, exposed for callers that run the system call themselves (io_uring
 /// completions, their own event loop): a native code (errno, or a WSA code on Windows) to its
 /// name. It records the code for last_native_error() and traps on programmer-error codes, with
 /// `call` naming the operation in the trap report. `code` must not be 0 or EINTR.
-[[nodiscard]] connect_error connect_error_from_native(int code,
-                                                      std::string_view call = "connect") noexcept;
+[[nodiscard]] DIAL_API connect_error
+connect_error_from_native(int code, std::string_view call = "connect") noexcept;
 
 // ---- socket --------------------------------------------------------------------------------
 
@@ -106,7 +107,7 @@ DIAL_DECLARE_ERROR_SET(socket_error, DIAL_SOCKET_ERRORS);
                                                                   int protocol) noexcept;
 
 /// The mapping socket uses, exposed like connect_error_from_native.
-[[nodiscard]] socket_error socket_error_from_native(int code) noexcept;
+[[nodiscard]] DIAL_API socket_error socket_error_from_native(int code) noexcept;
 
 // ---- close ---------------------------------------------------------------------------------
 
@@ -122,13 +123,14 @@ inline void close(socket_t sock) noexcept;
 // compiles to a tail jump; `*_failed` is the cold, out-of-line rest (EINTR, the mapping, traps),
 // which reads the native error code first thing. See docs/benchmarks.md for the counts.
 namespace detail {
-int connect_native(socket_t sock, const sockaddr* addr, socklen_t len);
-[[gnu::cold]] std::expected<void, connect_error> connect_failed(socket_t sock, const sockaddr* addr,
-                                                                socklen_t len) noexcept;
-socket_t socket_native(int domain, int type, int protocol);
-[[gnu::cold]] socket_error socket_failed() noexcept;
-int close_native(socket_t sock);
-[[gnu::cold]] void close_failed() noexcept;
+DIAL_API int connect_native(socket_t sock, const sockaddr* addr, socklen_t len);
+[[gnu::cold]] DIAL_API std::expected<void, connect_error> connect_failed(socket_t sock,
+                                                                         const sockaddr* addr,
+                                                                         socklen_t len) noexcept;
+DIAL_API socket_t socket_native(int domain, int type, int protocol);
+[[gnu::cold]] DIAL_API socket_error socket_failed() noexcept;
+DIAL_API int close_native(socket_t sock);
+[[gnu::cold]] DIAL_API void close_failed() noexcept;
 }  // namespace detail
 
 inline std::expected<void, connect_error> connect(socket_t sock, const sockaddr* addr,
@@ -192,8 +194,8 @@ inline void close(socket_t sock) noexcept {
 DIAL_DECLARE_ERROR_SET(bind_error, DIAL_BIND_ERRORS);
 
 namespace detail {
-int bind_native(socket_t sock, const sockaddr* addr, socklen_t len);
-[[gnu::cold]] std::expected<void, bind_error> bind_failed(socket_t sock) noexcept;
+DIAL_API int bind_native(socket_t sock, const sockaddr* addr, socklen_t len);
+[[gnu::cold]] DIAL_API std::expected<void, bind_error> bind_failed(socket_t sock) noexcept;
 }  // namespace detail
 
 /// Gives a socket its local address. EINVAL traps when the socket is already bound (explicitly,
@@ -207,7 +209,7 @@ int bind_native(socket_t sock, const sockaddr* addr, socklen_t len);
 }
 
 /// bind's table. EINVAL is InvalidAddress here: telling "already bound" apart needs the socket.
-[[nodiscard]] bind_error bind_error_from_native(int code) noexcept;
+[[nodiscard]] DIAL_API bind_error bind_error_from_native(int code) noexcept;
 
 // ---- listen --------------------------------------------------------------------------------
 
@@ -224,8 +226,8 @@ int bind_native(socket_t sock, const sockaddr* addr, socklen_t len);
 DIAL_DECLARE_ERROR_SET(listen_error, DIAL_LISTEN_ERRORS);
 
 namespace detail {
-int listen_native(socket_t sock, int backlog);
-[[gnu::cold]] listen_error listen_failed() noexcept;
+DIAL_API int listen_native(socket_t sock, int backlog);
+[[gnu::cold]] DIAL_API listen_error listen_failed() noexcept;
 }  // namespace detail
 
 /// Marks a socket as accepting connections, with a queue of `backlog` (capped by somaxconn).
@@ -237,7 +239,7 @@ int listen_native(socket_t sock, int backlog);
 }
 
 /// listen's table.
-[[nodiscard]] listen_error listen_error_from_native(int code) noexcept;
+[[nodiscard]] DIAL_API listen_error listen_error_from_native(int code) noexcept;
 
 // ---- accept --------------------------------------------------------------------------------
 
@@ -270,10 +272,9 @@ struct accept_flags {
 };
 
 namespace detail {
-socket_t accept_native(socket_t sock, sockaddr* addr, socklen_t* len, accept_flags flags);
-[[gnu::cold]] std::expected<socket_t, accept_error> accept_failed(socket_t sock, sockaddr* addr,
-                                                                  socklen_t* len,
-                                                                  accept_flags flags) noexcept;
+DIAL_API socket_t accept_native(socket_t sock, sockaddr* addr, socklen_t* len, accept_flags flags);
+[[gnu::cold]] DIAL_API std::expected<socket_t, accept_error> accept_failed(
+    socket_t sock, sockaddr* addr, socklen_t* len, accept_flags flags) noexcept;
 }  // namespace detail
 
 /// Accepts a connection: accept4 with SOCK_CLOEXEC (accept, then FD_CLOEXEC and SO_NOSIGPIPE,
@@ -291,7 +292,7 @@ socket_t accept_native(socket_t sock, sockaddr* addr, socklen_t* len, accept_fla
 }
 
 /// accept's table.
-[[nodiscard]] accept_error accept_error_from_native(int code) noexcept;
+[[nodiscard]] DIAL_API accept_error accept_error_from_native(int code) noexcept;
 
 // ---- getsockname, getpeername --------------------------------------------------------------
 
@@ -314,10 +315,10 @@ DIAL_DECLARE_ERROR_SET(getsockname_error, DIAL_GETSOCKNAME_ERRORS);
 DIAL_DECLARE_ERROR_SET(getpeername_error, DIAL_GETPEERNAME_ERRORS);
 
 namespace detail {
-int getsockname_native(socket_t sock, sockaddr* addr, socklen_t* len);
-int getpeername_native(socket_t sock, sockaddr* addr, socklen_t* len);
-[[gnu::cold]] getsockname_error getsockname_failed() noexcept;
-[[gnu::cold]] getpeername_error getpeername_failed() noexcept;
+DIAL_API int getsockname_native(socket_t sock, sockaddr* addr, socklen_t* len);
+DIAL_API int getpeername_native(socket_t sock, sockaddr* addr, socklen_t* len);
+[[gnu::cold]] DIAL_API getsockname_error getsockname_failed() noexcept;
+[[gnu::cold]] DIAL_API getpeername_error getpeername_failed() noexcept;
 }  // namespace detail
 
 /// The socket's local address. `*len` holds the buffer's size on entry and the address's size
@@ -340,9 +341,10 @@ int getpeername_native(socket_t sock, sockaddr* addr, socklen_t* len);
   return std::unexpected(detail::getpeername_failed());
 }
 
-/// getsockname's and getpeername's tables.
-[[nodiscard]] getsockname_error getsockname_error_from_native(int code) noexcept;
-[[nodiscard]] getpeername_error getpeername_error_from_native(int code) noexcept;
+/// getsockname's table: an errno (or WSA code) to its name.
+[[nodiscard]] DIAL_API getsockname_error getsockname_error_from_native(int code) noexcept;
+/// getpeername's table: an errno (or WSA code) to its name.
+[[nodiscard]] DIAL_API getpeername_error getpeername_error_from_native(int code) noexcept;
 
 // ---- shutdown ------------------------------------------------------------------------------
 
@@ -363,8 +365,8 @@ enum class shutdown_how : std::uint8_t {
 };
 
 namespace detail {
-int shutdown_native(socket_t sock, int how);
-[[gnu::cold]] shutdown_error shutdown_failed() noexcept;
+DIAL_API int shutdown_native(socket_t sock, int how);
+[[gnu::cold]] DIAL_API shutdown_error shutdown_failed() noexcept;
 }  // namespace detail
 
 /// Shuts down one or both directions of a connection. The descriptor stays open: close it with
@@ -377,7 +379,7 @@ int shutdown_native(socket_t sock, int how);
 }
 
 /// shutdown's table.
-[[nodiscard]] shutdown_error shutdown_error_from_native(int code) noexcept;
+[[nodiscard]] DIAL_API shutdown_error shutdown_error_from_native(int code) noexcept;
 
 // ---- setsockopt, getsockopt ----------------------------------------------------------------
 
@@ -423,10 +425,11 @@ DIAL_DECLARE_ERROR_SET(setsockopt_error, DIAL_SETSOCKOPT_ERRORS);
 DIAL_DECLARE_ERROR_SET(getsockopt_call_error, DIAL_GETSOCKOPT_CALL_ERRORS);
 
 namespace detail {
-int setsockopt_native(socket_t sock, int level, int name, const void* value, socklen_t len);
-int getsockopt_native(socket_t sock, int level, int name, void* value, socklen_t* len);
-[[gnu::cold]] setsockopt_error setsockopt_failed() noexcept;
-[[gnu::cold]] getsockopt_call_error getsockopt_failed() noexcept;
+DIAL_API int setsockopt_native(socket_t sock, int level, int name, const void* value,
+                               socklen_t len);
+DIAL_API int getsockopt_native(socket_t sock, int level, int name, void* value, socklen_t* len);
+[[gnu::cold]] DIAL_API setsockopt_error setsockopt_failed() noexcept;
+[[gnu::cold]] DIAL_API getsockopt_call_error getsockopt_failed() noexcept;
 }  // namespace detail
 
 /// Sets a socket option: `value` points at `len` bytes (an int for most options).
@@ -447,9 +450,10 @@ int getsockopt_native(socket_t sock, int level, int name, void* value, socklen_t
   return std::unexpected(detail::getsockopt_failed());
 }
 
-/// setsockopt's and getsockopt's tables.
-[[nodiscard]] setsockopt_error setsockopt_error_from_native(int code) noexcept;
-[[nodiscard]] getsockopt_call_error getsockopt_call_error_from_native(int code) noexcept;
+/// setsockopt's table: an errno (or WSA code) to its name.
+[[nodiscard]] DIAL_API setsockopt_error setsockopt_error_from_native(int code) noexcept;
+/// getsockopt's table: an errno (or WSA code) to its name.
+[[nodiscard]] DIAL_API getsockopt_call_error getsockopt_call_error_from_native(int code) noexcept;
 
 // ---- send, sendto --------------------------------------------------------------------------
 
@@ -493,13 +497,12 @@ int getsockopt_native(socket_t sock, int level, int name, void* value, socklen_t
 DIAL_DECLARE_ERROR_SET(send_error, DIAL_SEND_ERRORS);
 
 namespace detail {
-std::ptrdiff_t send_native(socket_t sock, const void* data, std::size_t size, int flags);
-std::ptrdiff_t sendto_native(socket_t sock, const void* data, std::size_t size, int flags,
-                             const sockaddr* to, socklen_t len);
-[[gnu::cold]] std::expected<std::size_t, send_error> sendto_failed(socket_t sock,
-                                                                   std::span<const std::byte> data,
-                                                                   int flags, const sockaddr* to,
-                                                                   socklen_t len) noexcept;
+DIAL_API std::ptrdiff_t send_native(socket_t sock, const void* data, std::size_t size, int flags);
+DIAL_API std::ptrdiff_t sendto_native(socket_t sock, const void* data, std::size_t size, int flags,
+                                      const sockaddr* to, socklen_t len);
+[[gnu::cold]] DIAL_API std::expected<std::size_t, send_error> sendto_failed(
+    socket_t sock, std::span<const std::byte> data, int flags, const sockaddr* to,
+    socklen_t len) noexcept;
 }  // namespace detail
 
 /// Sends bytes on a connected socket and returns how many were sent (a stream socket may send
@@ -531,7 +534,7 @@ std::ptrdiff_t sendto_native(socket_t sock, const void* data, std::size_t size, 
 }
 
 /// send's and sendto's table.
-[[nodiscard]] send_error send_error_from_native(int code) noexcept;
+[[nodiscard]] DIAL_API send_error send_error_from_native(int code) noexcept;
 
 // ---- recv, recvfrom ------------------------------------------------------------------------
 
@@ -555,13 +558,11 @@ std::ptrdiff_t sendto_native(socket_t sock, const void* data, std::size_t size, 
 DIAL_DECLARE_ERROR_SET(recv_error, DIAL_RECV_ERRORS);
 
 namespace detail {
-std::ptrdiff_t recv_native(socket_t sock, void* buf, std::size_t size, int flags);
-std::ptrdiff_t recvfrom_native(socket_t sock, void* buf, std::size_t size, int flags,
-                               sockaddr* from, socklen_t* len);
-[[gnu::cold]] std::expected<std::size_t, recv_error> recvfrom_failed(socket_t sock,
-                                                                     std::span<std::byte> buf,
-                                                                     int flags, sockaddr* from,
-                                                                     socklen_t* len) noexcept;
+DIAL_API std::ptrdiff_t recv_native(socket_t sock, void* buf, std::size_t size, int flags);
+DIAL_API std::ptrdiff_t recvfrom_native(socket_t sock, void* buf, std::size_t size, int flags,
+                                        sockaddr* from, socklen_t* len);
+[[gnu::cold]] DIAL_API std::expected<std::size_t, recv_error> recvfrom_failed(
+    socket_t sock, std::span<std::byte> buf, int flags, sockaddr* from, socklen_t* len) noexcept;
 }  // namespace detail
 
 /// Receives bytes and returns how many were read: 0 means the peer shut down its side (stream
@@ -589,7 +590,7 @@ std::ptrdiff_t recvfrom_native(socket_t sock, void* buf, std::size_t size, int f
 }
 
 /// recv's and recvfrom's table.
-[[nodiscard]] recv_error recv_error_from_native(int code) noexcept;
+[[nodiscard]] DIAL_API recv_error recv_error_from_native(int code) noexcept;
 
 // ---- poll ----------------------------------------------------------------------------------
 
@@ -612,14 +613,23 @@ struct poll_fd {
   short revents;  ///< what happened; poll fills it in
 };
 
+// The bits of poll_fd::events and poll_fd::revents, as poll(2) names them.
 #ifdef _WIN32
 // WSAPoll's values.
-inline constexpr short poll_in = 0x0300, poll_pri = 0x0400, poll_out = 0x0010, poll_err = 0x0001,
-                       poll_hup = 0x0002, poll_nval = 0x0004;
+inline constexpr short poll_in = 0x0300;    ///< POLLIN (POLLRDNORM | POLLRDBAND): data to read
+inline constexpr short poll_pri = 0x0400;   ///< POLLPRI: urgent data to read
+inline constexpr short poll_out = 0x0010;   ///< POLLOUT (POLLWRNORM): writing will not block
+inline constexpr short poll_err = 0x0001;   ///< POLLERR: an error is pending (revents only)
+inline constexpr short poll_hup = 0x0002;   ///< POLLHUP: hung up (revents only)
+inline constexpr short poll_nval = 0x0004;  ///< POLLNVAL: not an open socket (revents only)
 #else
 // POSIX's values: the same on Linux, the BSDs and macOS (checked in src/posix/poll.cpp).
-inline constexpr short poll_in = 0x001, poll_pri = 0x002, poll_out = 0x004, poll_err = 0x008,
-                       poll_hup = 0x010, poll_nval = 0x020;
+inline constexpr short poll_in = 0x001;    ///< POLLIN: data to read
+inline constexpr short poll_pri = 0x002;   ///< POLLPRI: urgent data to read
+inline constexpr short poll_out = 0x004;   ///< POLLOUT: writing will not block
+inline constexpr short poll_err = 0x008;   ///< POLLERR: an error is pending (revents only)
+inline constexpr short poll_hup = 0x010;   ///< POLLHUP: hung up (revents only)
+inline constexpr short poll_nval = 0x020;  ///< POLLNVAL: not an open descriptor (revents only)
 #endif
 
 namespace detail {
@@ -631,9 +641,9 @@ struct poll_timeout {
   std::int64_t nsec;
   std::int64_t start_ns;
 };
-int poll_native(poll_fd* fds, std::size_t count, poll_timeout* timeout);
-[[gnu::cold]] std::expected<std::size_t, poll_error> poll_failed(std::span<poll_fd> fds,
-                                                                 poll_timeout* timeout) noexcept;
+DIAL_API int poll_native(poll_fd* fds, std::size_t count, poll_timeout* timeout);
+[[gnu::cold]] DIAL_API std::expected<std::size_t, poll_error> poll_failed(
+    std::span<poll_fd> fds, poll_timeout* timeout) noexcept;
 }  // namespace detail
 
 /// Waits until one of `fds` is ready or `timeout_ms` milliseconds pass (negative: no limit; 0:
@@ -649,7 +659,7 @@ int poll_native(poll_fd* fds, std::size_t count, poll_timeout* timeout);
 }
 
 /// poll's table.
-[[nodiscard]] poll_error poll_error_from_native(int code) noexcept;
+[[nodiscard]] DIAL_API poll_error poll_error_from_native(int code) noexcept;
 
 }  // namespace dial
 

@@ -1,9 +1,12 @@
 // src/posix/resolver_names.cpp: resolver_code_name, the spellings of c-ares' statuses and of
 // getaddrinfo's EAI_* codes as lookup reports keep them.
-#include <ares.h>
 #include <netdb.h>
 
+#include "dial/config.hpp"
 #include "dial/resolve.hpp"
+#if DIAL_HAS_CARES
+#include <ares.h>
+#endif
 
 namespace dial {
 namespace {
@@ -12,6 +15,7 @@ namespace {
   case code:            \
     return #code
 
+#if DIAL_HAS_CARES
 std::string_view ares_code_name(int code) noexcept {
   switch (code) {
     DIAL_NAME(ARES_ENODATA);
@@ -40,6 +44,7 @@ std::string_view ares_code_name(int code) noexcept {
       return {};
   }
 }
+#endif
 
 std::string_view eai_code_name(int code) noexcept {
   switch (code) {
@@ -67,7 +72,13 @@ std::string_view eai_code_name(int code) noexcept {
 }  // namespace
 
 std::string_view resolver_code_name(resolver_backend backend, int code) noexcept {
+#if DIAL_HAS_CARES
   return backend == resolver_backend::c_ares ? ares_code_name(code) : eai_code_name(code);
+#else
+  // Without c-ares both choices end in getaddrinfo (src/posix/resolver_no_ares.cpp).
+  static_cast<void>(backend);
+  return eai_code_name(code);
+#endif
 }
 
 }  // namespace dial

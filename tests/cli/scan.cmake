@@ -1,8 +1,8 @@
 # tests/cli/scan.cmake: `dial scan` (included by tests/cli/CMakeLists.txt). Loopback only: the
 # fixtures' listeners and closed ports, and a full-port scan inside a private network namespace.
-get_target_property(dial_sources dial SOURCES)
-if(NOT dial_sources MATCHES "src/linux/engine")
-  return()  # the library has no engine yet: `dial scan` is not built
+get_target_property(dial_has_engine dial::dial DIAL_HAS_ENGINE)
+if(NOT dial_has_engine)
+  return()  # the library has no engine (DIAL_HAS_ENGINE): `dial scan` is not built
 endif()
 set(scan_dir ${CMAKE_CURRENT_SOURCE_DIR})
 set(time_re [=[[0-9.]+ (µs|ms|s)]=])

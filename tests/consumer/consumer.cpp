@@ -1,4 +1,7 @@
-// tests/consumer/consumer.cpp: a program that uses dial as a dependency; refused connect expected.
+// tests/consumer/consumer.cpp: a program that uses dial as a dependency: a refused connect, a
+// lookup through the c_ares back-end and an engine, so that a static link needs every library
+// dial was built with (c-ares, liburing): what dial.pc's Requires.private and dialConfig.cmake's
+// find_dependency calls must give.
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -24,6 +27,19 @@ int main() {
   dial::close(*holder);
   if (r) return 6;
   std::error_code ec = r.error();
+  // localhost is in the hosts file, which the c_ares back-end reads first: no query is sent.
+  auto found = dial::resolve("localhost", 80, dial::resolve_options{});
+  if (!found || found->empty()) return 8;
+#if DIAL_HAS_ENGINE
+  auto eng = dial::engine::create(dial::engine_options{.concurrency = 4, .threads = 1});
+  if (!eng) return 9;
+  std::printf("consumer: engine back-end %.*s\n",
+              static_cast<int>(dial::name(eng->backend()).size()),
+              dial::name(eng->backend()).data());
+#endif
+  std::printf(
+      "consumer: DIAL_HAS_ENGINE=%d DIAL_HAS_IO_URING=%d DIAL_HAS_CARES=%d DIAL_SHARED=%d\n",
+      DIAL_HAS_ENGINE, DIAL_HAS_IO_URING, DIAL_HAS_CARES, DIAL_SHARED);
   std::printf("consumer: dial %s: %.*s\n", dial::version,
               static_cast<int>(dial::name(r.error()).size()), dial::name(r.error()).data());
   return ec == std::errc::connection_refused ? 0 : 7;

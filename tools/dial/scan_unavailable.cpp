@@ -1,4 +1,4 @@
-// tools/dial/scan_unavailable.cpp: `dial scan` in a build whose library has no engine yet.
+// tools/dial/scan_unavailable.cpp: `dial scan` where the library has no engine (DIAL_HAS_ENGINE 0).
 #include <fmt/core.h>
 
 #include "scan.hpp"
@@ -6,7 +6,7 @@
 namespace dial::cli {
 
 int scan_main(std::span<char* const>) {
-  fmt::print(stderr, "dial scan: this build of dial has no engine (src/linux/engine*.cpp)\n");
+  fmt::print(stderr, "dial scan: this build of dial has no engine (DIAL_HAS_ENGINE is 0)\n");
   return 2;
 }
 
