@@ -85,12 +85,6 @@ int connect_in_netns(const std::string& commands, const std::string& host, int n
   });
 }
 
-bool become_nobody() {
-  constexpr uid_t nobody = 65534;
-  return ::setgroups(0, nullptr) == 0 && ::setgid(nobody) == 0 && ::setuid(nobody) == 0 &&
-         ::geteuid() == nobody;
-}
-
 scratch_dir::~scratch_dir() {
   std::error_code ignored;
   std::filesystem::remove_all(path, ignored);

@@ -54,8 +54,7 @@ int connect_outcome(const addr& to, int native, int type = SOCK_STREAM);
 int connect_in_netns(const std::string& commands, const std::string& host, int native,
                      int type = SOCK_STREAM);
 
-/// In the calling child: drops to nobody/nogroup (65534) for good, supplementary groups too.
-bool become_nobody();
+using test::become_nobody;  // tests/support
 
 /// A temporary directory removed with everything in it on destruction.
 struct scratch_dir {

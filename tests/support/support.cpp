@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -394,6 +395,12 @@ bool write_sysctl(const std::string& path, const std::string& value) {
   if (f == nullptr) return false;
   const bool ok = std::fputs(value.c_str(), f) >= 0;
   return std::fclose(f) == 0 && ok;
+}
+
+bool become_nobody() {
+  constexpr uid_t nobody = 65534;
+  return ::setgroups(0, nullptr) == 0 && ::setgid(nobody) == 0 && ::setuid(nobody) == 0 &&
+         ::geteuid() == nobody;
 }
 
 }  // namespace dial::test

@@ -126,6 +126,10 @@ bool exit_on_inheritable_descriptors(int status, std::vector<std::string> tolera
 /// ares_init_options; docs/dialer.md).
 inline const std::vector<std::string> c_ares_own_files{"/dev/urandom"};
 
+/// In the calling process (a child): drops to nobody/nogroup (65534) for good. False when that
+/// failed (not root, or setuid refused).
+bool become_nobody();
+
 /// In the calling process (a child): move into a new network namespace with `lo` up. Needs root.
 bool enter_new_netns();
 

@@ -1,4 +1,4 @@
-// tests/unit/sibling_support.cpp: helpers the sibling calls' tests share (no tests here).
+// tests/support/sibling_support.cpp: helpers the sibling calls' tests share (no tests here).
 #include "sibling_support.hpp"
 
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-// tests/portable/portable_support.hpp: what the portable tests need from the OS, behind names
+// tests/support/portable_support.hpp: what the portable tests need from the OS, behind names
 // that mean the same on Linux and on Windows. The tests include no system header: every #ifdef
 // lives in portable_support.cpp, so a test reads the same on both platforms and names errors,
 // never codes.

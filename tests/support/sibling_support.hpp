@@ -1,4 +1,4 @@
-// tests/unit/sibling_support.hpp: helpers the sibling calls' tests share (bind, listen, accept,
+// tests/support/sibling_support.hpp: helpers the sibling calls' tests share (bind, listen, accept,
 // send, recv, getsockname, getpeername, shutdown, setsockopt, getsockopt, poll).
 #pragma once
 
@@ -84,10 +84,7 @@ inline std::string errno_label(const ::testing::TestParamInfo<int>& p) {
   ::dial::test::sib::line<set> { code, #code, set::name }
 
 /// Drops to nobody/nogroup (65534) for good when root; a no-op otherwise.
-inline bool become_nobody() {
-  if (!is_root()) return true;
-  return ::setgroups(0, nullptr) == 0 && ::setgid(65534) == 0 && ::setuid(65534) == 0;
-}
+inline bool become_nobody() { return !is_root() || test::become_nobody(); }
 
 /// Bytes of a string, for send.
 inline std::span<const std::byte> bytes(std::string_view s) {

@@ -1,4 +1,4 @@
-// tests/portable/portable_support.cpp: the OS behind the portable tests' helpers; the only place
+// tests/support/portable_support.cpp: the OS behind the portable tests' helpers; the only place
 // of the portable tests where the platforms differ.
 #include "portable_support.hpp"
 
