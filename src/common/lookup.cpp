@@ -332,4 +332,69 @@ std::expected<std::unique_ptr<lookup>, resolve_error> start_lookup(std::string_v
 }
 
 }  // namespace detail
+
+// ---- name_lookup: the public face of detail::lookup ------------------------------------------
+
+name_lookup::name_lookup(std::vector<address> ready,
+                         std::unique_ptr<detail::lookup> pending) noexcept
+    : ready_(std::move(ready)), pending_(std::move(pending)) {}
+name_lookup::name_lookup(name_lookup&&) noexcept = default;
+name_lookup& name_lookup::operator=(name_lookup&&) noexcept = default;
+name_lookup::~name_lookup() = default;
+
+std::expected<name_lookup, resolve_error> name_lookup::start(std::string_view host,
+                                                             std::uint16_t port,
+                                                             const resolve_options& options) {
+  auto b = detail::begin_lookup(host, port, options);
+  if (!b) return std::unexpected(b.error());
+  return name_lookup(std::move(b->ready), std::move(b->pending));
+}
+
+void name_lookup::wait_set(std::vector<lookup_watch>& out) {
+  if (pending_) pending_->wait_set(out);
+}
+
+deadline_clock::time_point name_lookup::wake_at() {
+  return pending_ ? pending_->wake_at() : deadline_clock::time_point::max();
+}
+
+void name_lookup::on_ready(socket_t fd, bool readable, bool writable) {
+  if (pending_) pending_->on_ready(fd, readable, writable);
+}
+
+void name_lookup::on_tick() {
+  if (pending_) pending_->on_tick();
+}
+
+// Addresses known at once go out as the two families' answers, a family without any as NODATA.
+// One family (the common case) moves without a copy.
+std::vector<lookup_answer> name_lookup::take_answers() {
+  std::vector<lookup_answer> out;
+  if (pending_) {
+    out = pending_->take_answers();
+  } else if (taken_ == 0) {
+    const auto is_v6 = [](const address& a) { return a.kind() == address_kind::ipv6; };
+    std::vector<address> v6, v4;
+    if (std::all_of(ready_.begin(), ready_.end(), is_v6)) {
+      v6 = std::move(ready_);
+    } else if (std::none_of(ready_.begin(), ready_.end(), is_v6)) {
+      v4 = std::move(ready_);
+    } else {
+      for (auto& a : ready_) (is_v6(a) ? v6 : v4).push_back(a);
+    }
+    out.reserve(2);
+    for (auto* family : {&v6, &v4}) {
+      const address_kind kind = family == &v6 ? address_kind::ipv6 : address_kind::ipv4;
+      if (family->empty())
+        out.push_back({kind, std::unexpected(resolve_error::host_lacks_network_addresses), 0});
+      else
+        out.push_back({kind, std::move(*family), 0});
+    }
+  }
+  taken_ += static_cast<int>(out.size());
+  return out;
+}
+
+bool name_lookup::finished() const noexcept { return taken_ >= 2; }
+
 }  // namespace dial
