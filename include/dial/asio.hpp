@@ -54,6 +54,13 @@ using clock = deadline_clock;
   return {net::ip::address_v6(a.ipv6_bytes(), a.scope_id()), a.port()};
 }
 
+/// An endpoint Asio's resolver found, as a dial::address.
+[[nodiscard]] inline address from_endpoint(const tcp::endpoint& e) {
+  if (e.address().is_v4()) return address::ipv4(e.address().to_v4().to_bytes(), e.port());
+  const auto v6 = e.address().to_v6();
+  return address::ipv6(v6.to_bytes(), e.port(), static_cast<std::uint32_t>(v6.scope_id()));
+}
+
 /// The codes connect's table traps on (EBADF, EFAULT, EISCONN, ENOTSOCK, EPROTOTYPE,
 /// ECONNABORTED): on dial's own sockets they are dial's bugs, on a code that the caller's Asio
 /// code produced they are the caller's, and a conversion must not end the program over them.
@@ -81,6 +88,22 @@ using clock = deadline_clock;
   if (ec == e::no_data) return host_lacks_network_addresses;
   if (ec == e::no_recovery) return name_server_failure;
   if (ec == e::socket_type_not_supported) return socket_type_not_supported;
+  return unexpected;
+}
+
+/// One family's async_resolve failure by resolve's names. Asio folds EAI_NODATA and
+/// EAI_ADDRFAMILY into host_not_found, so a family without addresses reads UnknownHostName
+/// here; no error with no endpoint is HostLacksNetworkAddresses.
+[[nodiscard]] inline resolve_error resolve_error_from(
+    const boost::system::error_code& ec) noexcept {
+  namespace e = net::error;
+  using enum resolve_error;
+  if (!ec) return host_lacks_network_addresses;
+  if (ec == e::host_not_found) return unknown_host_name;
+  if (ec == e::host_not_found_try_again) return temporary_name_server_failure;
+  if (ec == e::no_data) return host_lacks_network_addresses;
+  if (ec == e::no_recovery) return name_server_failure;
+  if (ec == e::no_memory) return out_of_memory;
   return unexpected;
 }
 
@@ -139,11 +162,12 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
   /// step: the handler is never called from inside the initiating function.
   void begin(std::string_view host, std::uint16_t port, const resolve_options& ro) {
     if (!stop_.stop_requested()) {
-      if (auto l = name_lookup::start(host, port, ro)) {
+      if (ro.backend == resolver_backend::system)
+        begin_system(host, port, ro);
+      else if (auto l = name_lookup::start(host, port, ro))
         lookup_.emplace(std::move(*l));
-      } else {
+      else
         race_.abort(widen<connect_to_host_error>(l.error()), last_native_error(), clock::now());
-      }
     }
     slot_ = net::get_associated_cancellation_slot(handler_);
     if (slot_.is_connected()) slot_.template emplace<on_cancel>(this->weak_from_this());
@@ -179,6 +203,40 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
       if (auto s = self.lock()) net::post(s->strand_, [s] { s->wake(); });
     }
   };
+
+  // The system back-end: a numeric host needs no resolver; otherwise AAAA and A are asked
+  // separately through Asio's async_resolve (getaddrinfo on Asio's own resolver thread).
+  void begin_system(std::string_view host, std::uint16_t port, const resolve_options& ro) {
+    auto local = name_lookup::answer_at_once(host, port, ro);
+    if (!local)
+      return race_.abort(widen<connect_to_host_error>(local.error()), last_native_error(),
+                         clock::now());
+    if (*local) return static_cast<void>(lookup_.emplace(std::move(**local)));
+    resolver_.emplace(ex_);
+    for (const auto family : {address_kind::ipv6, address_kind::ipv4})
+      resolver_->async_resolve(
+          family == address_kind::ipv6 ? tcp::v6() : tcp::v4(), host, std::to_string(port),
+          tcp::resolver::numeric_service,
+          net::bind_executor(strand_, [self = this->shared_from_this(), family](
+                                          const boost::system::error_code& ec,
+                                          const tcp::resolver::results_type& found) {
+            self->resolved(family, ec, found);
+          }));
+  }
+
+  void resolved(address_kind family, const boost::system::error_code& ec,
+                const tcp::resolver::results_type& found) {
+    if (done_ || ec == net::error::operation_aborted) return;
+    now_ = clock::now();
+    std::vector<address> v;
+    for (const auto& e : found) v.push_back(from_endpoint(e.endpoint()));
+    sort_destinations(v);  // also drops duplicates
+    if (ec || v.empty())
+      race_.on_answer(family, std::unexpected(resolve_error_from(ec)), ec.value(), now_);
+    else
+      race_.on_answer(family, std::move(v), 0, now_);
+    step();
+  }
 
   void wake() {
     now_ = clock::now();
@@ -334,6 +392,7 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
     unwatch();
     lookup_.reset();
     timer_.cancel();
+    if (resolver_) resolver_->cancel();  // a getaddrinfo under way finishes on Asio's thread
     stop_callback_.reset();
     if (slot_.is_connected()) slot_.clear();
     tcp::socket winner(ex_);
@@ -361,6 +420,7 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
   net::cancellation_slot slot_;
   std::optional<std::stop_callback<on_stop>> stop_callback_;
   std::optional<name_lookup> lookup_;
+  std::optional<tcp::resolver> resolver_;  // the system back-end
   std::vector<lookup_watch> fds_;
   std::vector<net::posix::stream_descriptor> watches_;  // the lookup's, borrowed
   std::vector<live_attempt> live_;
@@ -392,8 +452,8 @@ struct initiate_connect_to_host {
 /// with Asio's reactor instead of a blocking poll loop. No thread of dial's: attempts are
 /// tcp::sockets on `ex` (created close-on-exec by dial::socket), the attempt delay, resolution
 /// delay and deadline are one steady_timer, and c-ares' sockets are watched by the reactor
-/// (numeric hosts and hosts-file names need no lookup at all; resolver_backend::system runs
-/// getaddrinfo on its own two threads and wakes the loop through a pipe).
+/// (numeric hosts and hosts-file names need no lookup at all); with resolver_backend::system,
+/// AAAA and A are two async_resolve calls (getaddrinfo on Asio's own resolver thread).
 ///
 /// Completes once with connect_signature: (error in dial's category, the socket, the report).
 /// `ec == dial::connect_to_host_error::connection_refused` and, where a portable condition fits,

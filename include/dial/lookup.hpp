@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <expected>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -54,6 +55,14 @@ class name_lookup {
   /// deadline and stop are the caller's to watch. Fails only when nothing could be started
   /// (InvalidHostName, OutOfMemory, ProcessFdQuotaExceeded, SystemFdQuotaExceeded, Unexpected).
   [[nodiscard]] static std::expected<name_lookup, resolve_error> start(
+      std::string_view host, std::uint16_t port, const resolve_options& options);
+
+  /// start() without the back-end: a numeric host, and with the c-ares back-end a hosts-file hit,
+  /// answered at once; an empty optional when the back-end would have to be asked (nothing is
+  /// sent, no thread started). For a loop that asks the system resolver its own way (Asio's
+  /// async_resolve). Fails with InvalidHostName, or the hosts file's ProcessFdQuotaExceeded,
+  /// SystemFdQuotaExceeded or OutOfMemory.
+  [[nodiscard]] static std::expected<std::optional<name_lookup>, resolve_error> answer_at_once(
       std::string_view host, std::uint16_t port, const resolve_options& options);
 
   name_lookup(name_lookup&&) noexcept;

@@ -300,26 +300,32 @@ resolve_error combine_failures(resolve_error a, resolve_error b) noexcept {
   return a;
 }
 
-std::expected<begun_lookup, resolve_error> begin_lookup(std::string_view host, std::uint16_t port,
-                                                        const resolve_options& options) {
+std::expected<std::optional<std::vector<address>>, resolve_error> local_answer(
+    std::string_view host, std::uint16_t port, const resolve_options& options) {
+  using none = std::optional<std::vector<address>>;
   const bool v6_text = host.find(':') != std::string_view::npos;
   if (v6_text || looks_like_ipv4(host) || host.starts_with('[')) {
-    if (auto a = parse_numeric_host(host, port)) return begun_lookup{{*a}, nullptr};
+    if (auto a = parse_numeric_host(host, port)) return none(std::vector<address>{*a});
     if (v6_text || host.starts_with('[')) return std::unexpected(resolve_error::invalid_host_name);
     // Digits and dots that are not a strict dotted quad ("1.2.3") are asked as a name.
   }
   if (!valid_host_name(host)) return std::unexpected(resolve_error::invalid_host_name);
-  auto pending = [&]() -> std::expected<begun_lookup, resolve_error> {
-    auto l = options.backend == resolver_backend::system ? start_system_lookup(host, port, options)
-                                                         : start_ares_lookup(host, port, options);
-    if (!l) return std::unexpected(l.error());
-    return begun_lookup{{}, std::move(*l)};
-  };
-  if (options.backend == resolver_backend::system) return pending();
+  if (options.backend == resolver_backend::system) return none();  // nsswitch reads the file
   auto listed = hosts_file_lookup(options.hosts_file, host, port);
   if (!listed) return std::unexpected(listed.error());
-  if (!listed->empty()) return begun_lookup{std::move(*listed), nullptr};
-  return pending();
+  if (listed->empty()) return none();
+  return none(std::move(*listed));
+}
+
+std::expected<begun_lookup, resolve_error> begin_lookup(std::string_view host, std::uint16_t port,
+                                                        const resolve_options& options) {
+  auto local = local_answer(host, port, options);
+  if (!local) return std::unexpected(local.error());
+  if (*local) return begun_lookup{std::move(**local), nullptr};
+  auto l = options.backend == resolver_backend::system ? start_system_lookup(host, port, options)
+                                                       : start_ares_lookup(host, port, options);
+  if (!l) return std::unexpected(l.error());
+  return begun_lookup{{}, std::move(*l)};
 }
 
 std::expected<std::unique_ptr<lookup>, resolve_error> start_lookup(std::string_view host,
@@ -348,6 +354,14 @@ std::expected<name_lookup, resolve_error> name_lookup::start(std::string_view ho
   auto b = detail::begin_lookup(host, port, options);
   if (!b) return std::unexpected(b.error());
   return name_lookup(std::move(b->ready), std::move(b->pending));
+}
+
+std::expected<std::optional<name_lookup>, resolve_error> name_lookup::answer_at_once(
+    std::string_view host, std::uint16_t port, const resolve_options& options) {
+  auto local = detail::local_answer(host, port, options);
+  if (!local) return std::unexpected(local.error());
+  if (!*local) return std::optional<name_lookup>();
+  return std::optional<name_lookup>(name_lookup(std::move(**local), nullptr));
 }
 
 void name_lookup::wait_set(std::vector<lookup_watch>& out) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <expected>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -63,6 +64,12 @@ struct begun_lookup {
   std::vector<address> ready;
   std::unique_ptr<lookup> pending;
 };
+
+/// What needs no back-end: a numeric host, and with c-ares a hosts-file hit (every address); an
+/// empty optional when the back-end must be asked. InvalidHostName for a name nothing would be
+/// sent for; the hosts file's EMFILE, ENFILE and ENOMEM by their names.
+[[nodiscard]] std::expected<std::optional<std::vector<address>>, resolve_error> local_answer(
+    std::string_view host, std::uint16_t port, const resolve_options& options);
 
 /// begin_lookup is start_lookup without the lookup object for an answer known at once (no
 /// allocation beyond the addresses): what connect_to_host uses.

@@ -334,4 +334,35 @@ TEST(AsioRace, TerminalCancellationMidRace) {
   EXPECT_EQ(rc, 0) << conf::describe(rc);
 }
 
+// The system back-end: AAAA and A through Asio's async_resolve. getaddrinfo reads /etc/hosts
+// (localhost is 127.0.0.1 there) and would ask resolv.conf's servers for the AAAA record, which
+// in a private namespace with nothing but lo cannot leave the machine.
+TEST(AsioRace, SystemBackendAsksThroughAsyncResolve) {
+  if (!t::is_root()) GTEST_SKIP() << t::needs_root;
+  const int rc = conf::in_netns([] {
+    auto l = t::tcp_listener(AF_INET);
+    dial::connect_to_host_options o;
+    o.resolve.backend = dial::resolver_backend::system;
+    o.deadline = steady::now() + 10s;
+    net::io_context io;
+    std::error_code got;
+    dial::race_report rep;
+    dial::asio::async_connect_to_host(
+        io, "localhost", l.where.port(), o,
+        [&](std::error_code ec, net::ip::tcp::socket, dial::race_report r) {
+          got = ec;
+          rep = std::move(r);
+        });
+    io.run();
+    print("localhost, system back-end:", rep);
+    CHILD_CHECK(!got, got.message());
+    CHILD_CHECK(rep.lookups.size() == 2, "both families answered");
+    CHILD_CHECK(
+        rep.attempts.size() == 1 && rep.attempts[0].to == address::loopback_ipv4(l.where.port()),
+        "127.0.0.1 from the hosts file");
+    return 0;
+  });
+  EXPECT_EQ(rc, 0) << conf::describe(rc);
+}
+
 }  // namespace
