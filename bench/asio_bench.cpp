@@ -64,15 +64,18 @@ using tcp = net::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
 constexpr const char* usage =
-    "Usage: dial_asio_bench [--count N] [--rounds R]\n"
+    "Usage: dial_asio_bench [--count N] [--rounds R] [--only dial|resolve|connect]\n"
     "  N connects to localhost at once on one io_context thread, three ways: dial's\n"
     "  async_connect_to_host, Asio's async_resolve + async_connect, Asio's async_connect to the\n"
-    "  endpoint. Prints the median time of R rounds (default 5) and the heap bytes per connect in\n"
-    "  flight. Needs root: it runs in a network namespace of its own. N defaults to 10000.\n";
+    "  endpoint. Prints the median time of R rounds (default 5), the median of each round's ratio\n"
+    "  dial/this, and the peak heap bytes per connect in flight. Needs root: it runs in a\n"
+    "  network namespace of its own. N defaults to 10000. --only runs one way alone, once,\n"
+    "  without a warm-up (for callgrind).\n";
 
 struct args {
   int count = 10'000;
   int rounds = 5;
+  int only = -1;  // --only dial|resolve|connect: one way alone (for callgrind); -1: all three
 };
 
 bool parse_int(std::string_view s, int& out) {
@@ -87,6 +90,15 @@ bool parse(int argc, char** argv, args& a, bool& help) {
     if (arg == "--help" || arg == "-h") {
       help = true;
       return true;
+    }
+    if (arg == "--only" && i + 1 < argc) {
+      const std::string_view w = argv[++i];
+      a.only = w == "dial" ? 0 : w == "resolve" ? 1 : w == "connect" ? 2 : -2;
+      if (a.only == -2) {
+        std::fprintf(stderr, "dial_asio_bench: --only takes dial, resolve or connect\n");
+        return false;
+      }
+      continue;
     }
     int* target = arg == "--count" ? &a.count : arg == "--rounds" ? &a.rounds : nullptr;
     if (target == nullptr) {
@@ -227,9 +239,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   const way ways[] = {way::dial, way::asio_resolve_connect, way::asio_connect};
+  if (a.only >= 0) {
+    const auto r = one_round(ways[a.only], a.count);
+    std::printf("%.1f ms, %.0f bytes per connect, %d failed\n", r.ms, r.bytes_per_connect,
+                r.failed);
+    return r.failed == 0 ? 0 : 1;
+  }
   const char* names[] = {"dial async_connect_to_host(\"localhost\")",
                          "Asio async_resolve + async_connect", "Asio async_connect (endpoint)"};
-  std::vector<double> ms[3], bytes[3];
+  std::vector<double> ms[3], bytes[3], ratio[3];  // ratio: dial's time over this one's, per round
   int failed = 0;
   for (int k = 0; k < 3; ++k) one_round(ways[k], std::min(a.count, 1000));  // warm-up
   for (int round = 0; round < a.rounds; ++round)
@@ -240,12 +258,18 @@ int main(int argc, char** argv) {
       bytes[j].push_back(r.bytes_per_connect);
       failed += r.failed;
     }
+  for (int k = 0; k < 3; ++k)
+    for (int round = 0; round < a.rounds; ++round)
+      ratio[k].push_back(ms[0][static_cast<std::size_t>(round)] /
+                         ms[k][static_cast<std::size_t>(round)]);
   std::printf("%d connects at once to localhost, one thread, median of %d rounds\n", a.count,
               a.rounds);
-  std::printf("%-42s %10s %10s %14s\n", "", "time (ms)", "dial/this", "bytes/connect");
+  std::printf("%-42s %10s %10s %10s %14s\n", "", "time (ms)", "dial/this", "(min-max)",
+              "bytes/connect");
   for (int k = 0; k < 3; ++k)
-    std::printf("%-42s %10.1f %9.3fx %14.0f\n", names[k], median(ms[k]),
-                median(ms[0]) / median(ms[k]), median(bytes[k]));
+    std::printf("%-42s %10.1f %9.3fx %4.2f-%4.2f %14.0f\n", names[k], median(ms[k]),
+                median(ratio[k]), *std::min_element(ratio[k].begin(), ratio[k].end()),
+                *std::max_element(ratio[k].begin(), ratio[k].end()), median(bytes[k]));
   if (failed != 0) std::printf("failed connects: %d\n", failed);
   return failed == 0 ? 0 : 1;
 }

@@ -5,7 +5,6 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
@@ -14,13 +13,13 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -136,8 +135,9 @@ namespace detail {
 /// One asynchronous race: the driver of happy_eyeballs on an Asio executor. It only carries out
 /// the race's actions (start and close attempts, wait with a timer) and feeds it the events
 /// (lookup answers, attempt outcomes, the time, a stop or an Asio cancellation); every decision
-/// is the race's. All its handlers run on one strand of the executor, so an io_context run by
-/// several threads is safe. It is kept alive by the handlers of its outstanding operations.
+/// is the race's. Its handlers run on the given executor, each under the race's one lock, so an
+/// io_context run by several threads is safe (without the cost of a strand per race: an
+/// allocation and a queue per handler). It is kept alive by its outstanding operations.
 template <class Executor, class Handler>
 class race_op final : public std::enable_shared_from_this<race_op<Executor, Handler>> {
  public:
@@ -145,8 +145,6 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
 
   race_op(const Executor& ex, const connect_to_host_options& o, Handler&& h)
       : ex_(ex),
-        strand_(net::make_strand(ex)),
-        timer_(ex),
         race_(o, clock::now()),
         stop_(o.stop),
         handler_(std::move(h)),
@@ -161,6 +159,7 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
   /// sent), hooks up the stop token and the handler's cancellation slot, and posts the first
   /// step: the handler is never called from inside the initiating function.
   void begin(std::string_view host, std::uint16_t port, const resolve_options& ro) {
+    const std::lock_guard lock(mutex_);  // a stop or a cancellation may come from another thread
     if (!stop_.stop_requested()) {
       if (ro.backend == resolver_backend::system)
         begin_system(host, port, ro);
@@ -172,7 +171,7 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
     slot_ = net::get_associated_cancellation_slot(handler_);
     if (slot_.is_connected()) slot_.template emplace<on_cancel>(this->weak_from_this());
     if (stop_.stop_possible()) stop_callback_.emplace(stop_, on_stop{this->weak_from_this()});
-    net::post(strand_, [self = this->shared_from_this()] { self->wake(); });
+    net::post(ex_, [self = this->shared_from_this()] { self->locked([&] { self->wake(); }); });
   }
 
  private:
@@ -182,7 +181,8 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
   };
 
   // The handler's cancellation slot: terminal and partial cancellation end the race (every
-  // attempt closed, Canceled). Emitted from the caller's context, acted on in the strand.
+  // attempt closed, Canceled). Emitted from the caller's context, acted on in a handler of the
+  // race's own.
   struct on_cancel {
     std::weak_ptr<race_op> self;
     void operator()(net::cancellation_type t) const {
@@ -190,9 +190,11 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
           net::cancellation_type::none)
         return;
       if (auto s = self.lock())
-        net::post(s->strand_, [s] {
-          s->cancelled_ = true;
-          s->wake();
+        net::post(s->ex_, [s] {
+          s->locked([&] {
+            s->cancelled_ = true;
+            s->wake();
+          });
         });
     }
   };
@@ -200,7 +202,7 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
   struct on_stop {
     std::weak_ptr<race_op> self;
     void operator()() const noexcept {
-      if (auto s = self.lock()) net::post(s->strand_, [s] { s->wake(); });
+      if (auto s = self.lock()) net::post(s->ex_, [s] { s->locked([&] { s->wake(); }); });
     }
   };
 
@@ -217,11 +219,10 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
       resolver_->async_resolve(
           family == address_kind::ipv6 ? tcp::v6() : tcp::v4(), host, std::to_string(port),
           tcp::resolver::numeric_service,
-          net::bind_executor(strand_, [self = this->shared_from_this(), family](
-                                          const boost::system::error_code& ec,
-                                          const tcp::resolver::results_type& found) {
-            self->resolved(family, ec, found);
-          }));
+          [self = this->shared_from_this(), family](const boost::system::error_code& ec,
+                                                    const tcp::resolver::results_type& found) {
+            self->locked([&] { self->resolved(family, ec, found); });
+          });
   }
 
   void resolved(address_kind family, const boost::system::error_code& ec,
@@ -266,7 +267,8 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
   }
 
   void take_answers() {
-    for (auto& a : lookup_->take_answers()) race_.on_answer(a.family, a.result, a.native, now_);
+    for (auto& a : lookup_->take_answers())
+      race_.on_answer(a.family, std::move(a.result), a.native, now_);
     if (lookup_->finished()) {
       unwatch();
       lookup_.reset();
@@ -289,10 +291,9 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
     }
     live_.push_back({id, std::move(sock)});
     live_.back().sock.async_connect(
-        ep, net::bind_executor(
-                strand_, [self = this->shared_from_this(), id](const boost::system::error_code& e) {
-                  self->connected(id, e);
-                }));
+        ep, [self = this->shared_from_this(), id](const boost::system::error_code& e) {
+          self->locked([&] { self->connected(id, e); });
+        });
   }
 
   void connected(attempt_id id, const boost::system::error_code& ec) {
@@ -324,11 +325,11 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
     if (until >= timer_at_) return;
     timer_at_ = until;
     const auto gen = ++timer_gen_;
-    timer_.expires_at(until);
-    timer_.async_wait(net::bind_executor(
-        strand_, [self = this->shared_from_this(), gen](const boost::system::error_code&) {
-          self->timer_fired(gen);
-        }));
+    if (!timer_) timer_.emplace(ex_);  // most races never wait for a time: no timer for them
+    timer_->expires_at(until);
+    timer_->async_wait([self = this->shared_from_this(), gen](const boost::system::error_code&) {
+      self->locked([&] { self->timer_fired(gen); });
+    });
   }
 
   void timer_fired(unsigned gen) {
@@ -363,11 +364,10 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
       using w = net::posix::descriptor_base::wait_type;
       for (const auto& [want, type] : {std::pair{f.read, w::wait_read}, {f.write, w::wait_write}})
         if (want)
-          d.async_wait(type, net::bind_executor(strand_, [self = this->shared_from_this(), gen,
-                                                          fd = f.fd, read = type == w::wait_read](
-                                                             const boost::system::error_code& e) {
-                         self->lookup_ready(gen, e, fd, read);
-                       }));
+          d.async_wait(type, [self = this->shared_from_this(), gen, fd = f.fd,
+                              read = type == w::wait_read](const boost::system::error_code& e) {
+            self->locked([&] { self->lookup_ready(gen, e, fd, read); });
+          });
     }
   }
 
@@ -387,32 +387,47 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
     watches_.clear();
   }
 
+  // The race is over: everything but the winner is closed; locked() hands it over.
   void finish() {
     done_ = true;
+    completing_ = true;
     unwatch();
     lookup_.reset();
-    timer_.cancel();
+    if (timer_) timer_->cancel();
     if (resolver_) resolver_->cancel();  // a getaddrinfo under way finishes on Asio's thread
     stop_callback_.reset();
     if (slot_.is_connected()) slot_.clear();
-    tcp::socket winner(ex_);
+  }
+
+  // Every entry point (a completion of one of the race's operations, a stop, a cancellation)
+  // runs under the race's one lock: an io_context run by several threads may run two of them at
+  // once. A race that has finished calls its handler after the lock is released, on the
+  // handler's executor (the given one by default), at once when that is where we are.
+  template <class F>
+  void locked(F&& f) {
+    std::unique_lock lock(mutex_);
+    f();
+    if (!completing_) return;
+    completing_ = false;
     std::error_code ec;
-    if (const auto won = race_.result()) {
-      for (auto& a : live_)
-        if (a.id == *won) winner = std::move(a.sock);
-    } else {
+    auto w = live_.end();
+    if (const auto won = race_.result())
+      w = std::find_if(live_.begin(), live_.end(),
+                       [id = *won](const live_attempt& a) { return a.id == id; });
+    else
       ec = make_error_code(won.error());
-    }
+    tcp::socket winner = w != live_.end() ? std::move(w->sock) : tcp::socket(ex_);
     live_.clear();
+    auto report = race_.take_report();
     auto work = std::move(work_);
-    // On the handler's executor (the given one by default), at once when that is where we are.
-    net::dispatch(ex_,
-                  net::append(std::move(handler_), ec, std::move(winner), race_.take_report()));
+    auto handler = std::move(handler_);
+    lock.unlock();
+    net::dispatch(ex_, net::append(std::move(handler), ec, std::move(winner), std::move(report)));
   }
 
   Executor ex_;
-  net::strand<Executor> strand_;
-  net::steady_timer timer_;
+  std::mutex mutex_;
+  std::optional<net::steady_timer> timer_;
   happy_eyeballs race_;
   std::stop_token stop_;
   Handler handler_;
@@ -431,6 +446,7 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
   bool lookup_dirty_ = true;
   bool cancelled_ = false;
   bool done_ = false;
+  bool completing_ = false;  // finish() ran: locked() calls the handler
 };
 
 template <class Executor>
