@@ -8,6 +8,7 @@
 #include "dial/error.hpp"           // IWYU pragma: export
 #include "dial/export.hpp"          // IWYU pragma: export
 #include "dial/happy_eyeballs.hpp"  // IWYU pragma: export
+#include "dial/lookup.hpp"          // IWYU pragma: export
 #include "dial/resolve.hpp"         // IWYU pragma: export
 #include "dial/socket.hpp"          // IWYU pragma: export
 #include "dial/sys.hpp"             // IWYU pragma: export

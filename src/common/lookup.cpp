@@ -300,26 +300,32 @@ resolve_error combine_failures(resolve_error a, resolve_error b) noexcept {
   return a;
 }
 
-std::expected<begun_lookup, resolve_error> begin_lookup(std::string_view host, std::uint16_t port,
-                                                        const resolve_options& options) {
+std::expected<std::optional<std::vector<address>>, resolve_error> local_answer(
+    std::string_view host, std::uint16_t port, const resolve_options& options) {
+  using none = std::optional<std::vector<address>>;
   const bool v6_text = host.find(':') != std::string_view::npos;
   if (v6_text || looks_like_ipv4(host) || host.starts_with('[')) {
-    if (auto a = parse_numeric_host(host, port)) return begun_lookup{{*a}, nullptr};
+    if (auto a = parse_numeric_host(host, port)) return none(std::vector<address>{*a});
     if (v6_text || host.starts_with('[')) return std::unexpected(resolve_error::invalid_host_name);
     // Digits and dots that are not a strict dotted quad ("1.2.3") are asked as a name.
   }
   if (!valid_host_name(host)) return std::unexpected(resolve_error::invalid_host_name);
-  auto pending = [&]() -> std::expected<begun_lookup, resolve_error> {
-    auto l = options.backend == resolver_backend::system ? start_system_lookup(host, port, options)
-                                                         : start_ares_lookup(host, port, options);
-    if (!l) return std::unexpected(l.error());
-    return begun_lookup{{}, std::move(*l)};
-  };
-  if (options.backend == resolver_backend::system) return pending();
+  if (options.backend == resolver_backend::system) return none();  // nsswitch reads the file
   auto listed = hosts_file_lookup(options.hosts_file, host, port);
   if (!listed) return std::unexpected(listed.error());
-  if (!listed->empty()) return begun_lookup{std::move(*listed), nullptr};
-  return pending();
+  if (listed->empty()) return none();
+  return none(std::move(*listed));
+}
+
+std::expected<begun_lookup, resolve_error> begin_lookup(std::string_view host, std::uint16_t port,
+                                                        const resolve_options& options) {
+  auto local = local_answer(host, port, options);
+  if (!local) return std::unexpected(local.error());
+  if (*local) return begun_lookup{std::move(**local), nullptr};
+  auto l = options.backend == resolver_backend::system ? start_system_lookup(host, port, options)
+                                                       : start_ares_lookup(host, port, options);
+  if (!l) return std::unexpected(l.error());
+  return begun_lookup{{}, std::move(*l)};
 }
 
 std::expected<std::unique_ptr<lookup>, resolve_error> start_lookup(std::string_view host,
@@ -332,4 +338,77 @@ std::expected<std::unique_ptr<lookup>, resolve_error> start_lookup(std::string_v
 }
 
 }  // namespace detail
+
+// ---- name_lookup: the public face of detail::lookup ------------------------------------------
+
+name_lookup::name_lookup(std::vector<address> ready,
+                         std::unique_ptr<detail::lookup> pending) noexcept
+    : ready_(std::move(ready)), pending_(std::move(pending)) {}
+name_lookup::name_lookup(name_lookup&&) noexcept = default;
+name_lookup& name_lookup::operator=(name_lookup&&) noexcept = default;
+name_lookup::~name_lookup() = default;
+
+std::expected<name_lookup, resolve_error> name_lookup::start(std::string_view host,
+                                                             std::uint16_t port,
+                                                             const resolve_options& options) {
+  auto b = detail::begin_lookup(host, port, options);
+  if (!b) return std::unexpected(b.error());
+  return name_lookup(std::move(b->ready), std::move(b->pending));
+}
+
+std::expected<std::optional<name_lookup>, resolve_error> name_lookup::answer_at_once(
+    std::string_view host, std::uint16_t port, const resolve_options& options) {
+  auto local = detail::local_answer(host, port, options);
+  if (!local) return std::unexpected(local.error());
+  if (!*local) return std::optional<name_lookup>();
+  return std::optional<name_lookup>(name_lookup(std::move(**local), nullptr));
+}
+
+void name_lookup::wait_set(std::vector<lookup_watch>& out) {
+  if (pending_) pending_->wait_set(out);
+}
+
+deadline_clock::time_point name_lookup::wake_at() {
+  return pending_ ? pending_->wake_at() : deadline_clock::time_point::max();
+}
+
+void name_lookup::on_ready(socket_t fd, bool readable, bool writable) {
+  if (pending_) pending_->on_ready(fd, readable, writable);
+}
+
+void name_lookup::on_tick() {
+  if (pending_) pending_->on_tick();
+}
+
+// Addresses known at once go out as the two families' answers, a family without any as NODATA.
+// One family (the common case) moves without a copy.
+std::vector<lookup_answer> name_lookup::take_answers() {
+  std::vector<lookup_answer> out;
+  if (pending_) {
+    out = pending_->take_answers();
+  } else if (taken_ == 0) {
+    const auto is_v6 = [](const address& a) { return a.kind() == address_kind::ipv6; };
+    std::vector<address> v6, v4;
+    if (std::all_of(ready_.begin(), ready_.end(), is_v6)) {
+      v6 = std::move(ready_);
+    } else if (std::none_of(ready_.begin(), ready_.end(), is_v6)) {
+      v4 = std::move(ready_);
+    } else {
+      for (auto& a : ready_) (is_v6(a) ? v6 : v4).push_back(a);
+    }
+    out.reserve(2);
+    for (auto* family : {&v6, &v4}) {
+      const address_kind kind = family == &v6 ? address_kind::ipv6 : address_kind::ipv4;
+      if (family->empty())
+        out.push_back({kind, std::unexpected(resolve_error::host_lacks_network_addresses), 0});
+      else
+        out.push_back({kind, std::move(*family), 0});
+    }
+  }
+  taken_ += static_cast<int>(out.size());
+  return out;
+}
+
+bool name_lookup::finished() const noexcept { return taken_ >= 2; }
+
 }  // namespace dial

@@ -4,28 +4,20 @@
 #include <cstdint>
 #include <expected>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "dial/address.hpp"
+#include "dial/lookup.hpp"
 #include "dial/resolve.hpp"
 #include "dial/sys.hpp"  // socket_t
 
 namespace dial::detail {
 
-/// One family's answer: the addresses (port already set), or why there are none.
-struct family_answer {
-  address_kind family = address_kind::ipv6;  ///< ipv6 for AAAA, ipv4 for A
-  std::expected<std::vector<address>, resolve_error> result;
-  int native = 0;  ///< the back-end's status or errno behind an error (0: none)
-};
-
-/// A descriptor the lookup wants watched, and for what.
-struct lookup_fd {
-  socket_t fd;  ///< a descriptor (POSIX) or a socket (Windows)
-  bool read = false;
-  bool write = false;
-};
+/// One family's answer, and a descriptor to watch: the public types (dial/lookup.hpp).
+using family_answer = lookup_answer;
+using lookup_fd = lookup_watch;
 
 /// An asynchronous lookup of one name: AAAA and A asked separately, each answer delivered as it
 /// arrives. The caller owns the wait: it polls wait_set() until wake_at(), then calls on_ready()
@@ -72,6 +64,12 @@ struct begun_lookup {
   std::vector<address> ready;
   std::unique_ptr<lookup> pending;
 };
+
+/// What needs no back-end: a numeric host, and with c-ares a hosts-file hit (every address); an
+/// empty optional when the back-end must be asked. InvalidHostName for a name nothing would be
+/// sent for; the hosts file's EMFILE, ENFILE and ENOMEM by their names.
+[[nodiscard]] std::expected<std::optional<std::vector<address>>, resolve_error> local_answer(
+    std::string_view host, std::uint16_t port, const resolve_options& options);
 
 /// begin_lookup is start_lookup without the lookup object for an answer known at once (no
 /// allocation beyond the addresses): what connect_to_host uses.
