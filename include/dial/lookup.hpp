@@ -47,7 +47,7 @@ struct lookup_watch {
 /// closed and its number reused, so a loop that registers them (epoll, kqueue) must drop the
 /// registrations before calling on_ready() or on_tick() and register the new set afterwards.
 /// Destroying the lookup cancels whatever is still outstanding and closes its descriptors.
-class name_lookup {
+class DIAL_API name_lookup {
  public:
   /// Starts looking `host` up, as dial::resolve does (its steps 1-3): a numeric host and a
   /// hosts-file hit are answered before this returns (no descriptor, both answers ready, no
@@ -65,8 +65,11 @@ class name_lookup {
   [[nodiscard]] static std::expected<std::optional<name_lookup>, resolve_error> answer_at_once(
       std::string_view host, std::uint16_t port, const resolve_options& options);
 
+  /// Takes the other's lookup; the other is left empty, fit only to be assigned or destroyed.
   name_lookup(name_lookup&&) noexcept;
+  /// Cancels this lookup's outstanding queries, then takes the other's.
   name_lookup& operator=(name_lookup&&) noexcept;
+  /// Cancels whatever is still outstanding and closes the lookup's descriptors.
   ~name_lookup();
 
   /// Whether start() already knew every address (a numeric host, the hosts file): the answers
