@@ -166,13 +166,9 @@ class acceptor {
       for (int i = 0; i < n; ++i) {
         const auto fd = static_cast<int>(evs[i].data.u64 & 0xffffffffu);
         switch (evs[i].data.u64 >> 32) {
-          case tag_stop:
-            return;
-          case tag_listener:
-            accept_all(fd);
-            break;
-          default:
-            ::close(fd);  // the client's FIN or RST: nothing else ever arrives
+          case tag_stop: return;
+          case tag_listener: accept_all(fd); break;
+          default: ::close(fd);  // the client's FIN or RST: nothing else ever arrives
         }
       }
     }

@@ -143,9 +143,7 @@ int main(int argc, char** argv) {
         dial::close(live[act.attempt]);
         live.erase(act.attempt);
         break;
-      case dial::race_step::wait:
-        wait(race, live, act.until);
-        break;
+      case dial::race_step::wait: wait(race, live, act.until); break;
       case dial::race_step::finished:
         print(race.report());
         if (!race.result()) {

@@ -265,13 +265,10 @@ class DIAL_API address {
   /// every byte up to that length as the name, so sizeof(sockaddr_un) would name another socket).
   [[nodiscard]] constexpr socklen_t native_size() const noexcept {
     switch (kind_) {
-      case address_kind::ipv4:
-        return detail::sockaddr_in_size;
-      case address_kind::ipv6:
-        return detail::sockaddr_in6_size;
+      case address_kind::ipv4: return detail::sockaddr_in_size;
+      case address_kind::ipv6: return detail::sockaddr_in6_size;
       case address_kind::unix_path:
-      case address_kind::unix_abstract:
-        return detail::sun_path_offset + 1 + size_;
+      case address_kind::unix_abstract: return detail::sun_path_offset + 1 + size_;
     }
     return 0;
   }

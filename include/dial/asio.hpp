@@ -252,16 +252,10 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
       if (cancelled_ || stop_.stop_requested()) race_.cancel(now_);
       const race_action act = race_.next(now_);
       switch (act.step) {
-        case race_step::start_attempt:
-          start(act.attempt, act.to);
-          break;
-        case race_step::cancel_attempt:
-          drop(act.attempt);
-          break;
-        case race_step::wait:
-          return wait(act.until);
-        case race_step::finished:
-          return finish();
+        case race_step::start_attempt: start(act.attempt, act.to); break;
+        case race_step::cancel_attempt: drop(act.attempt); break;
+        case race_step::wait: return wait(act.until);
+        case race_step::finished: return finish();
       }
     }
   }

@@ -127,8 +127,7 @@ enum class error_id : std::uint8_t {
 [[nodiscard]] constexpr std::string_view name(error_id e) noexcept {
   switch (e) {
 #define DIAL_DETAIL_NAME(id, ident, Name, errc, msg) \
-  case error_id::ident:                              \
-    return #Name;
+  case error_id::ident: return #Name;
     DIAL_ERROR_LIST(DIAL_DETAIL_NAME)
 #undef DIAL_DETAIL_NAME
   }
@@ -139,8 +138,7 @@ enum class error_id : std::uint8_t {
 [[nodiscard]] constexpr std::string_view message(error_id e) noexcept {
   switch (e) {
 #define DIAL_DETAIL_MSG(id, ident, Name, errc, msg) \
-  case error_id::ident:                             \
-    return msg;
+  case error_id::ident: return msg;
     DIAL_ERROR_LIST(DIAL_DETAIL_MSG)
 #undef DIAL_DETAIL_MSG
   }

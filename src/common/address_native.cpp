@@ -69,12 +69,9 @@ socklen_t write_unix(const address& a, sockaddr_storage& out) noexcept {
 /// The address_native_error a Unix name's check stands for.
 address_native_error from_parse_error(address_parse_error e) noexcept {
   switch (e) {
-    case address_parse_error::empty_path:
-      return empty_path;
-    case address_parse_error::path_too_long:
-      return path_too_long;
-    default:
-      return unknown_form;  // a NUL inside, or a path starting with '@'
+    case address_parse_error::empty_path: return empty_path;
+    case address_parse_error::path_too_long: return path_too_long;
+    default: return unknown_form;  // a NUL inside, or a path starting with '@'
   }
 }
 
@@ -122,13 +119,10 @@ std::expected<address, address_native_error> read_ip(const sockaddr_storage& ss,
 
 int address::family() const noexcept {
   switch (kind_) {
-    case address_kind::ipv4:
-      return AF_INET;
-    case address_kind::ipv6:
-      return AF_INET6;
+    case address_kind::ipv4: return AF_INET;
+    case address_kind::ipv6: return AF_INET6;
     case address_kind::unix_path:
-    case address_kind::unix_abstract:
-      return AF_UNIX;
+    case address_kind::unix_abstract: return AF_UNIX;
   }
   return AF_UNSPEC;
 }
@@ -136,13 +130,10 @@ int address::family() const noexcept {
 socklen_t address::to_native(sockaddr_storage& out) const noexcept {
   std::memset(&out, 0, sizeof out);
   switch (kind_) {
-    case address_kind::ipv4:
-      return write_ipv4(*this, out);
-    case address_kind::ipv6:
-      return write_ipv6(*this, out);
+    case address_kind::ipv4: return write_ipv4(*this, out);
+    case address_kind::ipv6: return write_ipv6(*this, out);
     case address_kind::unix_path:
-    case address_kind::unix_abstract:
-      return write_unix(*this, out);
+    case address_kind::unix_abstract: return write_unix(*this, out);
   }
   return 0;
 }
@@ -159,12 +150,9 @@ std::expected<address, address_native_error> address::from_native(const sockaddr
   std::memcpy(&ss, sa, std::min<std::size_t>(static_cast<std::size_t>(len), sizeof ss));
   switch (ss.ss_family) {
     case AF_INET:
-    case AF_INET6:
-      return read_ip(ss, len);
-    case AF_UNIX:
-      return read_unix(ss, len);
-    default:
-      return std::unexpected(address_family_not_supported);
+    case AF_INET6: return read_ip(ss, len);
+    case AF_UNIX: return read_unix(ss, len);
+    default: return std::unexpected(address_family_not_supported);
   }
 }
 

@@ -157,15 +157,9 @@ owned_socket poll_driver::run(std::unique_ptr<detail::lookup> lookup) {
     if (options_.stop.stop_requested()) race_.cancel(now_);
     const race_action act = race_.next(now_);
     switch (act.step) {
-      case race_step::start_attempt:
-        start(act.attempt, act.to, act.alone);
-        break;
-      case race_step::cancel_attempt:
-        drop(act.attempt);
-        break;
-      case race_step::wait:
-        wait(act.until);
-        break;
+      case race_step::start_attempt: start(act.attempt, act.to, act.alone); break;
+      case race_step::cancel_attempt: drop(act.attempt); break;
+      case race_step::wait: wait(act.until); break;
       case race_step::finished:
         lookup_.reset();  // cancels a query still outstanding
         if (!race_.result()) return owned_socket();

@@ -19,8 +19,7 @@ constexpr int none = 0;
 int portable_condition(int ev) noexcept {
   switch (static_cast<error_id>(ev)) {
 #define DIAL_DETAIL_ERRC(id, ident, Name, errc, msg) \
-  case error_id::ident:                              \
-    return static_cast<int>(errc_of::errc);
+  case error_id::ident: return static_cast<int>(errc_of::errc);
     DIAL_ERROR_LIST(DIAL_DETAIL_ERRC)
 #undef DIAL_DETAIL_ERRC
   }

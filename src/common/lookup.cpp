@@ -189,14 +189,10 @@ struct hosts_entry {
 // file", and the lookup goes on to the back-end.
 std::optional<resolve_error> hosts_open_failure(int code) noexcept {
   switch (code) {
-    case EMFILE:
-      return resolve_error::process_fd_quota_exceeded;
-    case ENFILE:
-      return resolve_error::system_fd_quota_exceeded;
-    case ENOMEM:
-      return resolve_error::system_resources;
-    default:
-      return std::nullopt;
+    case EMFILE: return resolve_error::process_fd_quota_exceeded;
+    case ENFILE: return resolve_error::system_fd_quota_exceeded;
+    case ENOMEM: return resolve_error::system_resources;
+    default: return std::nullopt;
   }
 }
 

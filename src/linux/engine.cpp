@@ -18,12 +18,9 @@ namespace dial {
 
 std::string_view name(engine_backend b) noexcept {
   switch (b) {
-    case engine_backend::automatic:
-      return "automatic";
-    case engine_backend::io_uring:
-      return "io_uring";
-    case engine_backend::epoll:
-      return "epoll";
+    case engine_backend::automatic: return "automatic";
+    case engine_backend::io_uring: return "io_uring";
+    case engine_backend::epoll: return "epoll";
   }
   return {};
 }

@@ -180,9 +180,7 @@ void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::t
   slot& s = slots_[i];
   if (gen != s.generation || s.state == slot_state::idle) return;  // stale, or a failed CLOSE
   switch (k) {
-    case kind::connect:
-      on_connect(run, i, res, now);
-      return;
+    case kind::connect: on_connect(run, i, res, now); return;
     case kind::socket:             // the socket step failed; its CONNECT completes with ECANCELED
       if (s.socket_errno == -1) {  // ... and already has
         s.has_file = false;
@@ -201,8 +199,7 @@ void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::t
       return;
     }
     case kind::cancel:
-    case kind::close:
-      return;  // a cancel that found nothing (ENOENT, EALREADY); a CLOSE failure
+    case kind::close: return;  // a cancel that found nothing (ENOENT, EALREADY); a CLOSE failure
   }
 }
 
@@ -294,21 +291,12 @@ create_failure failure(int code) noexcept {
     case ENOSYS:
     case EPERM:
     case EACCES:
-    case EOPNOTSUPP:
-      e = engine_create_error::backend_unavailable;
-      break;
-    case EMFILE:
-      e = engine_create_error::process_fd_quota_exceeded;
-      break;
-    case ENFILE:
-      e = engine_create_error::system_fd_quota_exceeded;
-      break;
+    case EOPNOTSUPP: e = engine_create_error::backend_unavailable; break;
+    case EMFILE: e = engine_create_error::process_fd_quota_exceeded; break;
+    case ENFILE: e = engine_create_error::system_fd_quota_exceeded; break;
     case ENOMEM:
-    case EAGAIN:
-      e = engine_create_error::system_resources;
-      break;
-    default:
-      break;
+    case EAGAIN: e = engine_create_error::system_resources; break;
+    default: break;
   }
   return {e, code};
 }

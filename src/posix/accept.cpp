@@ -20,44 +20,29 @@ using detail::mapped;
 constexpr mapped<accept_error> map_accept_errno(int code) noexcept {
   using enum accept_error;
   switch (code) {
-    case EAGAIN:
-      return {would_block};
+    case EAGAIN: return {would_block};
 #if EWOULDBLOCK != EAGAIN
-    case EWOULDBLOCK:
-      return {would_block};
+    case EWOULDBLOCK: return {would_block};
 #endif
-    case ECONNABORTED:
-      return {connection_aborted};
-    case EINVAL:
-      return {socket_not_listening};  // not listening, or shut down while accept waited
-    case EMFILE:
-      return {process_fd_quota_exceeded};
-    case ENFILE:
-      return {system_fd_quota_exceeded};
-    case ENOBUFS:
-      return {system_resources};
-    case ENOMEM:
-      return {system_resources};
-    case EPROTO:
-      return {protocol_failure};
+    case ECONNABORTED: return {connection_aborted};
+    case EINVAL: return {socket_not_listening};  // not listening, or shut down while accept waited
+    case EMFILE: return {process_fd_quota_exceeded};
+    case ENFILE: return {system_fd_quota_exceeded};
+    case ENOBUFS: return {system_resources};
+    case ENOMEM: return {system_resources};
+    case EPROTO: return {protocol_failure};
     case EPERM:
       return {permission_denied};  // Linux: firewall rules forbid the connection
     // accept(2), Linux: "already-pending network errors on the new socket" that the caller
     // should treat like EAGAIN and retry. Each ends that one connection only.
-    case ENETDOWN:
-      return {connection_aborted};
-    case ENOPROTOOPT:
-      return {connection_aborted};
-    case EHOSTDOWN:
-      return {connection_aborted};
+    case ENETDOWN: return {connection_aborted};
+    case ENOPROTOOPT: return {connection_aborted};
+    case EHOSTDOWN: return {connection_aborted};
 #ifdef ENONET
-    case ENONET:
-      return {connection_aborted};
+    case ENONET: return {connection_aborted};
 #endif
-    case EHOSTUNREACH:
-      return {connection_aborted};
-    case ENETUNREACH:
-      return {connection_aborted};
+    case EHOSTUNREACH: return {connection_aborted};
+    case ENETUNREACH: return {connection_aborted};
     // Programmer errors: each traps, never UB.
     case EBADF:  // the descriptor was closed, or never opened
       return {unexpected, detail::bad_descriptor};
@@ -67,8 +52,7 @@ constexpr mapped<accept_error> map_accept_errno(int code) noexcept {
       return {unexpected, detail::bad_pointer};
     case EOPNOTSUPP:  // a datagram socket: listen said OperationNotSupported already
       return {unexpected, "the socket type does not accept connections"};
-    default:
-      return {unexpected};
+    default: return {unexpected};
   }
 }
 

@@ -21,32 +21,20 @@ using detail::mapped;
 constexpr mapped<bind_error> map_bind_errno(int code) noexcept {
   using enum bind_error;
   switch (code) {
-    case EACCES:
-      return {access_denied};  // a privileged port; no permission on the Unix path
-    case EPERM:
-      return {permission_denied};  // cgroup-bpf bind4/bind6 hook, LSM
-    case EADDRINUSE:
-      return {address_in_use};
-    case EADDRNOTAVAIL:
-      return {address_not_available};
-    case EAFNOSUPPORT:
-      return {address_family_not_supported};
+    case EACCES: return {access_denied};     // a privileged port; no permission on the Unix path
+    case EPERM: return {permission_denied};  // cgroup-bpf bind4/bind6 hook, LSM
+    case EADDRINUSE: return {address_in_use};
+    case EADDRNOTAVAIL: return {address_not_available};
+    case EAFNOSUPPORT: return {address_family_not_supported};
     case EINVAL:
       return {invalid_address};  // bind_failed traps first when the socket is already bound
-    case ELOOP:
-      return {sym_link_loop};
-    case ENAMETOOLONG:
-      return {path_too_long};
-    case ENOENT:
-      return {file_not_found};
-    case ENOTDIR:
-      return {not_dir};
-    case EROFS:
-      return {read_only_file_system};
-    case ENOMEM:
-      return {system_resources};
-    case ENOBUFS:
-      return {system_resources};
+    case ELOOP: return {sym_link_loop};
+    case ENAMETOOLONG: return {path_too_long};
+    case ENOENT: return {file_not_found};
+    case ENOTDIR: return {not_dir};
+    case EROFS: return {read_only_file_system};
+    case ENOMEM: return {system_resources};
+    case ENOBUFS: return {system_resources};
     // Programmer errors: each traps, never UB.
     case EBADF:  // the descriptor was closed, or never opened
       return {unexpected, detail::bad_descriptor};
@@ -54,8 +42,7 @@ constexpr mapped<bind_error> map_bind_errno(int code) noexcept {
       return {unexpected, detail::not_a_socket};
     case EFAULT:  // `addr` points outside the process
       return {unexpected, detail::bad_pointer};
-    default:
-      return {unexpected};
+    default: return {unexpected};
   }
 }
 
@@ -64,14 +51,11 @@ constexpr mapped<bind_error> map_bind_errno(int code) noexcept {
 constexpr mapped<listen_error> map_listen_errno(int code) noexcept {
   using enum listen_error;
   switch (code) {
-    case EADDRINUSE:
-      return {address_in_use};
+    case EADDRINUSE: return {address_in_use};
     case EOPNOTSUPP:
       return {operation_not_supported};  // UDP, Unix datagram: no connections to queue
-    case ENOBUFS:
-      return {system_resources};
-    case ENOMEM:
-      return {system_resources};
+    case ENOBUFS: return {system_resources};
+    case ENOMEM: return {system_resources};
     // Programmer errors: each traps, never UB.
     case EBADF:  // the descriptor was closed, or never opened
       return {unexpected, detail::bad_descriptor};
@@ -79,8 +63,7 @@ constexpr mapped<listen_error> map_listen_errno(int code) noexcept {
       return {unexpected, detail::not_a_socket};
     case EINVAL:  // Linux: a connected socket, or a Unix socket that was never bound
       return {unexpected, "the socket is connected, or is a Unix socket that was never bound"};
-    default:
-      return {unexpected};
+    default: return {unexpected};
   }
 }
 
@@ -91,14 +74,10 @@ bool already_bound(socket_t s) noexcept {
   ::socklen_t len = sizeof ss;
   if (::getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return false;
   switch (ss.ss_family) {
-    case AF_INET:
-      return reinterpret_cast<const sockaddr_in&>(ss).sin_port != 0;
-    case AF_INET6:
-      return reinterpret_cast<const sockaddr_in6&>(ss).sin6_port != 0;
-    case AF_UNIX:
-      return len > offsetof(sockaddr_un, sun_path);  // a path or an abstract name
-    default:
-      return false;
+    case AF_INET: return reinterpret_cast<const sockaddr_in&>(ss).sin_port != 0;
+    case AF_INET6: return reinterpret_cast<const sockaddr_in6&>(ss).sin6_port != 0;
+    case AF_UNIX: return len > offsetof(sockaddr_un, sun_path);  // a path or an abstract name
+    default: return false;
   }
 }
 

@@ -20,57 +20,34 @@ using detail::mapped;
 constexpr mapped<connect_error> map_connect_errno(int code) noexcept {
   using enum connect_error;
   switch (code) {
-    case EACCES:
-      return {access_denied};
-    case EPERM:
-      return {permission_denied};
-    case EADDRINUSE:
-      return {address_in_use};
-    case EADDRNOTAVAIL:
-      return {address_not_available};
-    case EAFNOSUPPORT:
-      return {address_family_not_supported};
-    case EAGAIN:
-      return {would_block};
+    case EACCES: return {access_denied};
+    case EPERM: return {permission_denied};
+    case EADDRINUSE: return {address_in_use};
+    case EADDRNOTAVAIL: return {address_not_available};
+    case EAFNOSUPPORT: return {address_family_not_supported};
+    case EAGAIN: return {would_block};
 #if EWOULDBLOCK != EAGAIN
-    case EWOULDBLOCK:
-      return {would_block};
+    case EWOULDBLOCK: return {would_block};
 #endif
-    case EINPROGRESS:
-      return {would_block};
-    case EALREADY:
-      return {connection_pending};
-    case ECONNREFUSED:
-      return {connection_refused};
-    case ECONNRESET:
-      return {connection_reset_by_peer};
-    case EHOSTUNREACH:
-      return {network_unreachable};
-    case ENETUNREACH:
-      return {network_unreachable};
-    case ETIMEDOUT:
-      return {connection_timed_out};
-    case ENOENT:
-      return {file_not_found};  // AF_UNIX: the path does not exist
-    case ENOBUFS:
-      return {system_resources};
-    case ENOMEM:
-      return {system_resources};
+    case EINPROGRESS: return {would_block};
+    case EALREADY: return {connection_pending};
+    case ECONNREFUSED: return {connection_refused};
+    case ECONNRESET: return {connection_reset_by_peer};
+    case EHOSTUNREACH: return {network_unreachable};
+    case ENETUNREACH: return {network_unreachable};
+    case ETIMEDOUT: return {connection_timed_out};
+    case ENOENT: return {file_not_found};  // AF_UNIX: the path does not exist
+    case ENOBUFS: return {system_resources};
+    case ENOMEM: return {system_resources};
     // Programmer errors: the specification's `unreachable` lines. Each traps, never UB.
-    case EBADF:
-      return {unexpected, detail::bad_descriptor};
-    case EFAULT:
-      return {unexpected, "the address lies outside the caller's address space"};
-    case EISCONN:
-      return {unexpected, "the socket is already connected"};
-    case ENOTSOCK:
-      return {unexpected, detail::not_a_socket};
-    case EPROTOTYPE:
-      return {unexpected, "the socket type does not match the peer's protocol"};
+    case EBADF: return {unexpected, detail::bad_descriptor};
+    case EFAULT: return {unexpected, "the address lies outside the caller's address space"};
+    case EISCONN: return {unexpected, "the socket is already connected"};
+    case ENOTSOCK: return {unexpected, detail::not_a_socket};
+    case EPROTOTYPE: return {unexpected, "the socket type does not match the peer's protocol"};
     case ECONNABORTED:  // Linux: the socket's earlier attempt failed and its error was consumed
       return {unexpected, "reused a socket whose earlier connect failed; close it and open anew"};
-    default:
-      return {unexpected};
+    default: return {unexpected};
   }
 }
 
@@ -94,12 +71,9 @@ int send_timeout_ms(socket_t s) noexcept {
 // SystemResources, as ENOMEM is.
 constexpr connect_error from_poll(poll_error e) noexcept {
   switch (e) {
-    case poll_error::system_resources:
-      return connect_error::system_resources;
-    case poll_error::process_fd_quota_exceeded:
-      return connect_error::system_resources;
-    case poll_error::unexpected:
-      return connect_error::unexpected;
+    case poll_error::system_resources: return connect_error::system_resources;
+    case poll_error::process_fd_quota_exceeded: return connect_error::system_resources;
+    case poll_error::unexpected: return connect_error::unexpected;
   }
   return connect_error::unexpected;
 }

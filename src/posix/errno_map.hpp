@@ -12,26 +12,16 @@ namespace dial::detail {
 /// The spelling of a programmer-error code for the trap report.
 constexpr const char* errno_name(int code) noexcept {
   switch (code) {
-    case EBADF:
-      return "EBADF";
-    case EFAULT:
-      return "EFAULT";
-    case EINVAL:
-      return "EINVAL";
-    case ENOTSOCK:
-      return "ENOTSOCK";
-    case EISCONN:
-      return "EISCONN";
-    case EOPNOTSUPP:
-      return "EOPNOTSUPP";
-    case EDESTADDRREQ:
-      return "EDESTADDRREQ";
-    case EPROTOTYPE:
-      return "EPROTOTYPE";
-    case ECONNABORTED:
-      return "ECONNABORTED";
-    default:
-      return "errno";
+    case EBADF: return "EBADF";
+    case EFAULT: return "EFAULT";
+    case EINVAL: return "EINVAL";
+    case ENOTSOCK: return "ENOTSOCK";
+    case EISCONN: return "EISCONN";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case EDESTADDRREQ: return "EDESTADDRREQ";
+    case EPROTOTYPE: return "EPROTOTYPE";
+    case ECONNABORTED: return "ECONNABORTED";
+    default: return "errno";
   }
 }
 

@@ -32,52 +32,31 @@ constexpr int no_sigpipe = 0;
 constexpr mapped<send_error> map_send_errno(int code) noexcept {
   using enum send_error;
   switch (code) {
-    case EACCES:
-      return {access_denied};  // broadcast without SO_BROADCAST; Unix path permissions
-    case EAGAIN:
-      return {would_block};
+    case EACCES: return {access_denied};  // broadcast without SO_BROADCAST; Unix path permissions
+    case EAGAIN: return {would_block};
 #if EWOULDBLOCK != EAGAIN
-    case EWOULDBLOCK:
-      return {would_block};
+    case EWOULDBLOCK: return {would_block};
 #endif
-    case EALREADY:
-      return {fast_open_already_in_progress};
-    case ECONNRESET:
-      return {connection_reset_by_peer};
-    case ETIMEDOUT:
-      return {connection_timed_out};
+    case EALREADY: return {fast_open_already_in_progress};
+    case ECONNRESET: return {connection_reset_by_peer};
+    case ETIMEDOUT: return {connection_timed_out};
     case ECONNREFUSED:
       return {connection_refused};  // connected UDP: an ICMP port unreachable came back
-    case EMSGSIZE:
-      return {message_too_big};
-    case ENOBUFS:
-      return {system_resources};
-    case ENOMEM:
-      return {system_resources};
-    case EPIPE:
-      return {broken_pipe};
-    case ENETUNREACH:
-      return {network_unreachable};
-    case EHOSTUNREACH:
-      return {network_unreachable};
-    case ENETDOWN:
-      return {network_subsystem_failed};
-    case EAFNOSUPPORT:
-      return {address_family_not_supported};
-    case EINVAL:
-      return {invalid_address};  // port 0; a loopback-bound source sending off-host
-    case ELOOP:
-      return {sym_link_loop};
-    case ENAMETOOLONG:
-      return {path_too_long};
-    case ENOENT:
-      return {file_not_found};
-    case ENOTDIR:
-      return {not_dir};
-    case ENOTCONN:
-      return {socket_not_connected};  // Unix sockets; TCP says EPIPE instead
-    case EADDRNOTAVAIL:
-      return {address_not_available};
+    case EMSGSIZE: return {message_too_big};
+    case ENOBUFS: return {system_resources};
+    case ENOMEM: return {system_resources};
+    case EPIPE: return {broken_pipe};
+    case ENETUNREACH: return {network_unreachable};
+    case EHOSTUNREACH: return {network_unreachable};
+    case ENETDOWN: return {network_subsystem_failed};
+    case EAFNOSUPPORT: return {address_family_not_supported};
+    case EINVAL: return {invalid_address};  // port 0; a loopback-bound source sending off-host
+    case ELOOP: return {sym_link_loop};
+    case ENAMETOOLONG: return {path_too_long};
+    case ENOENT: return {file_not_found};
+    case ENOTDIR: return {not_dir};
+    case ENOTCONN: return {socket_not_connected};  // Unix sockets; TCP says EPIPE instead
+    case EADDRNOTAVAIL: return {address_not_available};
     // Programmer errors: each traps, never UB.
     case EBADF:  // the descriptor was closed, or never opened
       return {unexpected, detail::bad_descriptor};
@@ -91,8 +70,7 @@ constexpr mapped<send_error> map_send_errno(int code) noexcept {
       return {unexpected, "an address was given for a connected socket"};
     case EOPNOTSUPP:  // MSG_OOB on a datagram socket, an address on an unconnected Unix stream
       return {unexpected, "a flag or an address this socket type does not support"};
-    default:
-      return {unexpected};
+    default: return {unexpected};
   }
 }
 
@@ -102,28 +80,19 @@ constexpr mapped<send_error> map_send_errno(int code) noexcept {
 constexpr mapped<recv_error> map_recv_errno(int code) noexcept {
   using enum recv_error;
   switch (code) {
-    case EAGAIN:
-      return {would_block};
+    case EAGAIN: return {would_block};
 #if EWOULDBLOCK != EAGAIN
-    case EWOULDBLOCK:
-      return {would_block};
+    case EWOULDBLOCK: return {would_block};
 #endif
     case ECONNREFUSED:
       return {connection_refused};  // connected UDP: an ICMP port unreachable came back
-    case ECONNRESET:
-      return {connection_reset_by_peer};
-    case ETIMEDOUT:
-      return {connection_timed_out};
-    case ENETUNREACH:
-      return {network_unreachable};
-    case EHOSTUNREACH:
-      return {network_unreachable};
-    case ENOTCONN:
-      return {socket_not_connected};
-    case ENOMEM:
-      return {system_resources};
-    case ENOBUFS:
-      return {system_resources};
+    case ECONNRESET: return {connection_reset_by_peer};
+    case ETIMEDOUT: return {connection_timed_out};
+    case ENETUNREACH: return {network_unreachable};
+    case EHOSTUNREACH: return {network_unreachable};
+    case ENOTCONN: return {socket_not_connected};
+    case ENOMEM: return {system_resources};
+    case ENOBUFS: return {system_resources};
     // Programmer errors: each traps, never UB.
     case EBADF:  // the descriptor was closed, or never opened
       return {unexpected, detail::bad_descriptor};
@@ -135,8 +104,7 @@ constexpr mapped<recv_error> map_recv_errno(int code) noexcept {
       return {unexpected, "MSG_OOB without pending urgent data: wait for poll_pri first"};
     case EOPNOTSUPP:  // Linux: MSG_OOB on a socket type without urgent data
       return {unexpected, "a flag this socket type does not support"};
-    default:
-      return {unexpected};
+    default: return {unexpected};
   }
 }
 

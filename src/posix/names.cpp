@@ -21,10 +21,8 @@ using detail::mapped;
 constexpr mapped<getsockname_error> map_getsockname_errno(int code) noexcept {
   using enum getsockname_error;
   switch (code) {
-    case ENOBUFS:
-      return {system_resources};
-    case ENOMEM:
-      return {system_resources};
+    case ENOBUFS: return {system_resources};
+    case ENOMEM: return {system_resources};
     // Programmer errors: each traps, never UB.
     case EBADF:  // the descriptor was closed, or never opened
       return {unexpected, detail::bad_descriptor};
@@ -34,8 +32,7 @@ constexpr mapped<getsockname_error> map_getsockname_errno(int code) noexcept {
       return {unexpected, detail::bad_pointer};
     case EINVAL:  // `*len` is negative as a C int
       return {unexpected, "the address length is negative"};
-    default:
-      return {unexpected};
+    default: return {unexpected};
   }
 }
 
@@ -52,12 +49,9 @@ constexpr mapped<getpeername_error> map_getpeername_errno(int code) noexcept {
 constexpr mapped<shutdown_error> map_shutdown_errno(int code) noexcept {
   using enum shutdown_error;
   switch (code) {
-    case ENOTCONN:
-      return {socket_not_connected};
-    case ENOBUFS:
-      return {system_resources};
-    case ENOMEM:
-      return {system_resources};
+    case ENOTCONN: return {socket_not_connected};
+    case ENOBUFS: return {system_resources};
+    case ENOMEM: return {system_resources};
     // Programmer errors: each traps, never UB.
     case EBADF:  // the descriptor was closed, or never opened
       return {unexpected, detail::bad_descriptor};
@@ -65,8 +59,7 @@ constexpr mapped<shutdown_error> map_shutdown_errno(int code) noexcept {
       return {unexpected, detail::not_a_socket};
     case EINVAL:  // shutdown_how is an enum: only a value cast from outside it gets here
       return {unexpected, "`how` is not receive, send or both"};
-    default:
-      return {unexpected};
+    default: return {unexpected};
   }
 }
 

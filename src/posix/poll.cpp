@@ -44,17 +44,14 @@ using detail::mapped;
 constexpr mapped<poll_error> map_poll_errno(int code) noexcept {
   using enum poll_error;
   switch (code) {
-    case ENOMEM:
-      return {system_resources};
-    case ENOBUFS:
-      return {system_resources};
+    case ENOMEM: return {system_resources};
+    case ENOBUFS: return {system_resources};
     case EINVAL:
       return {process_fd_quota_exceeded};  // nfds above RLIMIT_NOFILE
     // Programmer errors: each traps, never UB.
     case EFAULT:  // the array points outside the process
       return {unexpected, detail::bad_pointer};
-    default:
-      return {unexpected};
+    default: return {unexpected};
   }
 }
 

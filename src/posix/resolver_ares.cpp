@@ -41,18 +41,12 @@ resolve_error resolve_error_from_ares(int status) noexcept {
     case ARES_ENOTIMP:
     case ARES_EREFUSED:
     case ARES_EBADRESP:
-    case ARES_EOF:
-      return resolve_error::name_server_failure;
-    case ARES_EBADNAME:
-      return resolve_error::invalid_host_name;
-    case ARES_ENOMEM:
-      return resolve_error::out_of_memory;
+    case ARES_EOF: return resolve_error::name_server_failure;
+    case ARES_EBADNAME: return resolve_error::invalid_host_name;
+    case ARES_ENOMEM: return resolve_error::out_of_memory;
     case ARES_ECANCELLED:
-    case ARES_EDESTRUCTION:
-      return resolve_error::canceled;
-    default:
-      report_unexpected("c-ares", status);
-      return resolve_error::unexpected;
+    case ARES_EDESTRUCTION: return resolve_error::canceled;
+    default: report_unexpected("c-ares", status); return resolve_error::unexpected;
   }
 }
 

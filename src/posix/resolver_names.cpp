@@ -11,11 +11,10 @@
 namespace dial {
 namespace {
 
-#define DIAL_NAME(code) \
-  case code:            \
-    return #code
-
-#if DIAL_HAS_CARES
+#define DIAL_NAME(code)   \
+  case code: return #code \
+                          \
+      #if DIAL_HAS_CARES
 std::string_view ares_code_name(int code) noexcept {
   switch (code) {
     DIAL_NAME(ARES_ENODATA);
@@ -40,8 +39,7 @@ std::string_view ares_code_name(int code) noexcept {
     DIAL_NAME(ARES_EBADHINTS);
     DIAL_NAME(ARES_ENOTINITIALIZED);
     DIAL_NAME(ARES_ECANCELLED);
-    default:
-      return {};
+    default: return {};
   }
 }
 #endif
@@ -62,8 +60,7 @@ std::string_view eai_code_name(int code) noexcept {
     DIAL_NAME(EAI_FAMILY);
     DIAL_NAME(EAI_SOCKTYPE);
     DIAL_NAME(EAI_SERVICE);
-    default:
-      return {};
+    default: return {};
   }
 }
 

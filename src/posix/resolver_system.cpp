@@ -17,23 +17,17 @@ namespace {
 
 resolve_error from_errno(int e) noexcept {
   switch (e) {
-    case EMFILE:
-      return resolve_error::process_fd_quota_exceeded;
-    case ENFILE:
-      return resolve_error::system_fd_quota_exceeded;
+    case EMFILE: return resolve_error::process_fd_quota_exceeded;
+    case ENFILE: return resolve_error::system_fd_quota_exceeded;
     case ENOMEM:
-    case ENOBUFS:
-      return resolve_error::system_resources;
-    default:
-      report_unexpected("getaddrinfo(EAI_SYSTEM)", e);
-      return resolve_error::unexpected;
+    case ENOBUFS: return resolve_error::system_resources;
+    default: report_unexpected("getaddrinfo(EAI_SYSTEM)", e); return resolve_error::unexpected;
   }
 }
 
 resolve_error from_eai(int rc, int saved_errno) noexcept {
   switch (rc) {
-    case EAI_NONAME:
-      return resolve_error::unknown_host_name;
+    case EAI_NONAME: return resolve_error::unknown_host_name;
 #ifdef EAI_NODATA
     case EAI_NODATA:
 #endif
@@ -41,14 +35,10 @@ resolve_error from_eai(int rc, int saved_errno) noexcept {
     case EAI_ADDRFAMILY:
 #endif
       return resolve_error::host_lacks_network_addresses;
-    case EAI_AGAIN:
-      return resolve_error::temporary_name_server_failure;
-    case EAI_FAIL:
-      return resolve_error::name_server_failure;
-    case EAI_MEMORY:
-      return resolve_error::out_of_memory;
-    case EAI_SYSTEM:
-      return from_errno(saved_errno);
+    case EAI_AGAIN: return resolve_error::temporary_name_server_failure;
+    case EAI_FAIL: return resolve_error::name_server_failure;
+    case EAI_MEMORY: return resolve_error::out_of_memory;
+    case EAI_SYSTEM: return from_errno(saved_errno);
     default:  // EAI_BADFLAGS, EAI_FAMILY, EAI_SOCKTYPE, EAI_SERVICE: dial's hints are fixed
       report_unexpected("getaddrinfo", rc);
       return resolve_error::unexpected;

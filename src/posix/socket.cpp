@@ -16,32 +16,20 @@ namespace {
 constexpr socket_error map_socket_errno(int code) noexcept {
   using enum socket_error;
   switch (code) {
-    case EACCES:
-      return access_denied;
-    case EPERM:
-      return access_denied;  // Linux: raw sockets without CAP_NET_RAW, seccomp, LSM
-    case EAFNOSUPPORT:
-      return address_family_not_supported;
-    case EINVAL:
-      return protocol_family_not_available;
-    case EMFILE:
-      return process_fd_quota_exceeded;
-    case ENFILE:
-      return system_fd_quota_exceeded;
-    case ENOBUFS:
-      return system_resources;
-    case ENOMEM:
-      return system_resources;
-    case EPROTONOSUPPORT:
-      return protocol_not_supported;
-    case EPROTOTYPE:
-      return socket_type_not_supported;
+    case EACCES: return access_denied;
+    case EPERM: return access_denied;  // Linux: raw sockets without CAP_NET_RAW, seccomp, LSM
+    case EAFNOSUPPORT: return address_family_not_supported;
+    case EINVAL: return protocol_family_not_available;
+    case EMFILE: return process_fd_quota_exceeded;
+    case ENFILE: return system_fd_quota_exceeded;
+    case ENOBUFS: return system_resources;
+    case ENOMEM: return system_resources;
+    case EPROTONOSUPPORT: return protocol_not_supported;
+    case EPROTOTYPE: return socket_type_not_supported;
 #ifdef ESOCKTNOSUPPORT
-    case ESOCKTNOSUPPORT:
-      return socket_type_not_supported;  // Linux: unknown type
+    case ESOCKTNOSUPPORT: return socket_type_not_supported;  // Linux: unknown type
 #endif
-    default:
-      return unexpected;
+    default: return unexpected;
   }
 }
 

@@ -18,26 +18,16 @@ using detail::mapped;
 constexpr mapped<setsockopt_error> map_setsockopt_errno(int code) noexcept {
   using enum setsockopt_error;
   switch (code) {
-    case EISCONN:
-      return {already_connected};
-    case ENOPROTOOPT:
-      return {invalid_protocol_option};
-    case EDOM:
-      return {timeout_too_big};  // SO_RCVTIMEO, SO_SNDTIMEO
-    case ENOMEM:
-      return {system_resources};
-    case ENOBUFS:
-      return {system_resources};
-    case EPERM:
-      return {permission_denied};  // the option needs CAP_NET_ADMIN or CAP_NET_RAW
-    case EINVAL:
-      return {invalid_option};
-    case ENODEV:
-      return {unknown_interface};  // SO_BINDTODEVICE, IP_ADD_MEMBERSHIP
-    case EOPNOTSUPP:
-      return {operation_not_supported};
-    case EADDRINUSE:
-      return {address_in_use};  // IP_ADD_MEMBERSHIP: the group is joined already
+    case EISCONN: return {already_connected};
+    case ENOPROTOOPT: return {invalid_protocol_option};
+    case EDOM: return {timeout_too_big};  // SO_RCVTIMEO, SO_SNDTIMEO
+    case ENOMEM: return {system_resources};
+    case ENOBUFS: return {system_resources};
+    case EPERM: return {permission_denied};  // the option needs CAP_NET_ADMIN or CAP_NET_RAW
+    case EINVAL: return {invalid_option};
+    case ENODEV: return {unknown_interface};  // SO_BINDTODEVICE, IP_ADD_MEMBERSHIP
+    case EOPNOTSUPP: return {operation_not_supported};
+    case EADDRINUSE: return {address_in_use};  // IP_ADD_MEMBERSHIP: the group is joined already
     case EADDRNOTAVAIL:
       return {address_not_available};  // IP_DROP_MEMBERSHIP: the group was not joined
     // Programmer errors: each traps, never UB.
@@ -47,8 +37,7 @@ constexpr mapped<setsockopt_error> map_setsockopt_errno(int code) noexcept {
       return {unexpected, detail::not_a_socket};
     case EFAULT:  // `value` points outside the process
       return {unexpected, detail::bad_pointer};
-    default:
-      return {unexpected};
+    default: return {unexpected};
   }
 }
 
@@ -56,20 +45,13 @@ constexpr mapped<setsockopt_error> map_setsockopt_errno(int code) noexcept {
 constexpr mapped<getsockopt_call_error> map_getsockopt_errno(int code) noexcept {
   using enum getsockopt_call_error;
   switch (code) {
-    case EINVAL:
-      return {invalid_option};
-    case ENOPROTOOPT:
-      return {invalid_protocol_option};
-    case ENOMEM:
-      return {system_resources};
-    case ENOBUFS:
-      return {system_resources};
-    case EACCES:
-      return {access_denied};
-    case ERANGE:
-      return {buffer_too_small};  // SO_PEERGROUPS: `*len` now holds the size needed
-    case EOPNOTSUPP:
-      return {operation_not_supported};
+    case EINVAL: return {invalid_option};
+    case ENOPROTOOPT: return {invalid_protocol_option};
+    case ENOMEM: return {system_resources};
+    case ENOBUFS: return {system_resources};
+    case EACCES: return {access_denied};
+    case ERANGE: return {buffer_too_small};  // SO_PEERGROUPS: `*len` now holds the size needed
+    case EOPNOTSUPP: return {operation_not_supported};
     // Programmer errors: each traps, never UB.
     case EBADF:  // the descriptor was closed, or never opened
       return {unexpected, detail::bad_descriptor};
@@ -77,8 +59,7 @@ constexpr mapped<getsockopt_call_error> map_getsockopt_errno(int code) noexcept 
       return {unexpected, detail::not_a_socket};
     case EFAULT:  // `value` or `len` points outside the process
       return {unexpected, detail::bad_pointer};
-    default:
-      return {unexpected};
+    default: return {unexpected};
   }
 }
 

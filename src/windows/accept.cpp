@@ -13,31 +13,23 @@ using detail::mapped;
 constexpr mapped<accept_error> map_accept_wsa(int code) noexcept {
   using enum accept_error;
   switch (code) {
-    case WSAEWOULDBLOCK:
-      return {would_block};  // non-blocking listener, nothing queued
+    case WSAEWOULDBLOCK: return {would_block};  // non-blocking listener, nothing queued
     case WSAEINPROGRESS:
       return {would_block};  // another blocking call is in progress: retry later, as connect
     case WSAECONNRESET:
       return {connection_aborted};  // the peer reset that queued connection: accept again
-    case WSAECONNABORTED:
-      return {connection_aborted};
-    case WSAEINVAL:
-      return {socket_not_listening};  // listen was not called
-    case WSAEMFILE:
-      return {process_fd_quota_exceeded};
-    case WSAENOBUFS:
-      return {system_resources};
+    case WSAECONNABORTED: return {connection_aborted};
+    case WSAEINVAL: return {socket_not_listening};  // listen was not called
+    case WSAEMFILE: return {process_fd_quota_exceeded};
+    case WSAENOBUFS: return {system_resources};
     // Programmer errors: each traps, never UB.
     case WSAEFAULT:  // `addr` outside the address space, or `*len` too small for it
       return {unexpected, detail::wsa_bad_pointer};
-    case WSAENOTSOCK:
-      return {unexpected, detail::wsa_not_a_socket};
-    case WSANOTINITIALISED:
-      return {unexpected, detail::wsa_not_initialised};
+    case WSAENOTSOCK: return {unexpected, detail::wsa_not_a_socket};
+    case WSANOTINITIALISED: return {unexpected, detail::wsa_not_initialised};
     case WSAEOPNOTSUPP:  // a datagram socket: listen said OperationNotSupported already
       return {unexpected, "the socket type does not accept connections"};
-    default:
-      return {unexpected};  // WSAEINTR (the listener closed by another thread), WSAENETDOWN
+    default: return {unexpected};  // WSAEINTR (the listener closed by another thread), WSAENETDOWN
   }
 }
 

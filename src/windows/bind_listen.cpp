@@ -19,25 +19,18 @@ constexpr mapped<bind_error> map_bind_wsa(int code) noexcept {
   switch (code) {
     case WSAEACCES:
       return {access_denied};  // broadcast without SO_BROADCAST; SO_EXCLUSIVEADDRUSE elsewhere
-    case WSAEADDRINUSE:
-      return {address_in_use};
-    case WSAEADDRNOTAVAIL:
-      return {address_not_available};  // not an address of this host
-    case WSAEAFNOSUPPORT:
-      return {address_family_not_supported};
+    case WSAEADDRINUSE: return {address_in_use};
+    case WSAEADDRNOTAVAIL: return {address_not_available};  // not an address of this host
+    case WSAEAFNOSUPPORT: return {address_family_not_supported};
     case WSAEINVAL:
       return {invalid_address};  // bind_failed traps first when the socket is already bound
-    case WSAENOBUFS:
-      return {system_resources};
+    case WSAENOBUFS: return {system_resources};
     // Programmer errors: each traps, never UB.
     case WSAEFAULT:  // `addr` outside the address space, or `len` too small for the family
       return {unexpected, detail::wsa_bad_pointer};
-    case WSAENOTSOCK:
-      return {unexpected, detail::wsa_not_a_socket};
-    case WSANOTINITIALISED:
-      return {unexpected, detail::wsa_not_initialised};
-    default:
-      return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS (a Winsock 1.1 blocking call), ...
+    case WSAENOTSOCK: return {unexpected, detail::wsa_not_a_socket};
+    case WSANOTINITIALISED: return {unexpected, detail::wsa_not_initialised};
+    default: return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS (a Winsock 1.1 blocking call), ...
   }
 }
 
@@ -46,25 +39,18 @@ constexpr mapped<bind_error> map_bind_wsa(int code) noexcept {
 constexpr mapped<listen_error> map_listen_wsa(int code) noexcept {
   using enum listen_error;
   switch (code) {
-    case WSAEADDRINUSE:
-      return {address_in_use};
-    case WSAEOPNOTSUPP:
-      return {operation_not_supported};  // UDP: no connections to queue
-    case WSAENOBUFS:
-      return {system_resources};
+    case WSAEADDRINUSE: return {address_in_use};
+    case WSAEOPNOTSUPP: return {operation_not_supported};  // UDP: no connections to queue
+    case WSAENOBUFS: return {system_resources};
     case WSAEMFILE:
       return {system_resources};  // "no more socket descriptors are available"
     // Programmer errors: each traps, never UB.
     case WSAEINVAL:
       return {unexpected, "the socket is not bound: Windows needs bind before listen"};
-    case WSAEISCONN:
-      return {unexpected, "the socket is already connected"};
-    case WSAENOTSOCK:
-      return {unexpected, detail::wsa_not_a_socket};
-    case WSANOTINITIALISED:
-      return {unexpected, detail::wsa_not_initialised};
-    default:
-      return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS, ...
+    case WSAEISCONN: return {unexpected, "the socket is already connected"};
+    case WSAENOTSOCK: return {unexpected, detail::wsa_not_a_socket};
+    case WSANOTINITIALISED: return {unexpected, detail::wsa_not_initialised};
+    default: return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS, ...
   }
 }
 
@@ -78,12 +64,9 @@ bool already_bound(socket_t s) noexcept {
   ::WSASetLastError(saved);
   if (!named) return false;
   switch (ss.ss_family) {
-    case AF_INET:
-      return reinterpret_cast<const sockaddr_in&>(ss).sin_port != 0;
-    case AF_INET6:
-      return reinterpret_cast<const sockaddr_in6&>(ss).sin6_port != 0;
-    default:
-      return len > 2;  // AF_UNIX: more than the family
+    case AF_INET: return reinterpret_cast<const sockaddr_in&>(ss).sin_port != 0;
+    case AF_INET6: return reinterpret_cast<const sockaddr_in6&>(ss).sin6_port != 0;
+    default: return len > 2;  // AF_UNIX: more than the family
   }
 }
 

@@ -16,28 +16,18 @@ using detail::mapped;
 constexpr mapped<connect_error> map_connect_wsa(int code) noexcept {
   using enum connect_error;
   switch (code) {
-    case WSAEADDRINUSE:
-      return {address_in_use};
-    case WSAEADDRNOTAVAIL:
-      return {address_not_available};
-    case WSAECONNREFUSED:
-      return {connection_refused};
-    case WSAECONNRESET:
-      return {connection_reset_by_peer};
-    case WSAETIMEDOUT:
-      return {connection_timed_out};
-    case WSAEHOSTUNREACH:
-      return {network_unreachable};
-    case WSAENETUNREACH:
-      return {network_unreachable};
-    case WSAEWOULDBLOCK:
-      return {would_block};  // non-blocking socket: the attempt is under way
+    case WSAEADDRINUSE: return {address_in_use};
+    case WSAEADDRNOTAVAIL: return {address_not_available};
+    case WSAECONNREFUSED: return {connection_refused};
+    case WSAECONNRESET: return {connection_reset_by_peer};
+    case WSAETIMEDOUT: return {connection_timed_out};
+    case WSAEHOSTUNREACH: return {network_unreachable};
+    case WSAENETUNREACH: return {network_unreachable};
+    case WSAEWOULDBLOCK: return {would_block};  // non-blocking socket: the attempt is under way
     case WSAEACCES:
       return {access_denied};  // spec: unreachable; its documentation: AccessDenied (broadcast)
-    case WSAENOBUFS:
-      return {system_resources};
-    case WSAEAFNOSUPPORT:
-      return {address_family_not_supported};
+    case WSAENOBUFS: return {system_resources};
+    case WSAEAFNOSUPPORT: return {address_family_not_supported};
     // dial's additions: codes the specification's Windows branch has no line for.
     case WSAEALREADY:
       return {connection_pending};  // a non-blocking connect is still in progress on the socket
@@ -52,16 +42,14 @@ constexpr mapped<connect_error> map_connect_wsa(int code) noexcept {
               "shorter than the family's sockaddr)"};
     case WSAEINVAL:
       return {unexpected, "the socket is listening: a listening socket cannot connect"};
-    case WSAEISCONN:
-      return {unexpected, "the socket is already connected"};
+    case WSAEISCONN: return {unexpected, "the socket is already connected"};
     case WSAENOTSOCK:
       return {unexpected, "the handle is not a socket: closed already, or never a socket"};
     case WSANOTINITIALISED:  // dial's addition: see detail::trap_if_not_a_socket
       return {unexpected,
               "Winsock is not started, so no socket is open: the handle is not a "
               "socket"};
-    default:
-      return {unexpected};
+    default: return {unexpected};
   }
 }
 

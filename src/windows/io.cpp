@@ -17,10 +17,8 @@ using detail::mapped;
 constexpr mapped<send_error> map_send_wsa(int code) noexcept {
   using enum send_error;
   switch (code) {
-    case WSAEACCES:
-      return {access_denied};  // a broadcast destination without SO_BROADCAST
-    case WSAEWOULDBLOCK:
-      return {would_block};
+    case WSAEACCES: return {access_denied};  // a broadcast destination without SO_BROADCAST
+    case WSAEWOULDBLOCK: return {would_block};
     case WSAEINPROGRESS:
       return {would_block};  // another blocking call is in progress: retry later, as connect
     case WSAECONNRESET:
@@ -29,39 +27,27 @@ constexpr mapped<send_error> map_send_wsa(int code) noexcept {
       return {connection_reset_by_peer};  // "terminated due to a time-out or other failure"
     case WSAECONNREFUSED:
       return {connection_refused};  // a datagram met ICMP port unreachable (wine's answer)
-    case WSAETIMEDOUT:
-      return {connection_timed_out};
+    case WSAETIMEDOUT: return {connection_timed_out};
     case WSAENETRESET:
       return {connection_timed_out};  // keepalives found the connection dead (Linux: ETIMEDOUT)
-    case WSAEMSGSIZE:
-      return {message_too_big};
-    case WSAENOBUFS:
-      return {system_resources};
-    case WSAESHUTDOWN:
-      return {broken_pipe};  // shut down for sending: POSIX's EPIPE
-    case WSAENETUNREACH:
-      return {network_unreachable};
-    case WSAEHOSTUNREACH:
-      return {network_unreachable};
-    case WSAENETDOWN:
-      return {network_subsystem_failed};
-    case WSAEAFNOSUPPORT:
-      return {address_family_not_supported};
-    case WSAENOTCONN:
-      return {socket_not_connected};
+    case WSAEMSGSIZE: return {message_too_big};
+    case WSAENOBUFS: return {system_resources};
+    case WSAESHUTDOWN: return {broken_pipe};  // shut down for sending: POSIX's EPIPE
+    case WSAENETUNREACH: return {network_unreachable};
+    case WSAEHOSTUNREACH: return {network_unreachable};
+    case WSAENETDOWN: return {network_subsystem_failed};
+    case WSAEAFNOSUPPORT: return {address_family_not_supported};
+    case WSAENOTCONN: return {socket_not_connected};
     case WSAEADDRNOTAVAIL:
       return {address_not_available};  // the destination is not valid (the any address), as connect
     // Programmer errors: each traps, never UB.
     case WSAEFAULT:  // the data or the address outside the address space, or `len` too small
       return {unexpected, detail::wsa_bad_pointer};
-    case WSAENOTSOCK:
-      return {unexpected, detail::wsa_not_a_socket};
-    case WSANOTINITIALISED:
-      return {unexpected, detail::wsa_not_initialised};
+    case WSAENOTSOCK: return {unexpected, detail::wsa_not_a_socket};
+    case WSANOTINITIALISED: return {unexpected, detail::wsa_not_initialised};
     case WSAEDESTADDRREQ:  // an unconnected datagram socket needs sendto with an address
       return {unexpected, "no destination: the datagram socket is not connected"};
-    case WSAEISCONN:
-      return {unexpected, "an address was given for a connected socket"};
+    case WSAEISCONN: return {unexpected, "an address was given for a connected socket"};
     case WSAEOPNOTSUPP:  // MSG_OOB on a datagram socket, a flag the socket type lacks
       return {unexpected, "a flag this socket type does not support"};
     case WSAEINVAL:  // an unknown flag, MSG_OOB with SO_OOBINLINE, a socket never bound
@@ -77,43 +63,32 @@ constexpr mapped<send_error> map_send_wsa(int code) noexcept {
 constexpr mapped<recv_error> map_recv_wsa(int code) noexcept {
   using enum recv_error;
   switch (code) {
-    case WSAEWOULDBLOCK:
-      return {would_block};  // nothing to read, or SO_RCVTIMEO expired
-    case WSAEINPROGRESS:
-      return {would_block};
+    case WSAEWOULDBLOCK: return {would_block};  // nothing to read, or SO_RCVTIMEO expired
+    case WSAEINPROGRESS: return {would_block};
     case WSAECONNRESET:
       return {connection_reset_by_peer};  // datagram sockets: recvfrom_failed: ConnectionRefused
-    case WSAECONNABORTED:
-      return {connection_reset_by_peer};
+    case WSAECONNABORTED: return {connection_reset_by_peer};
     case WSAECONNREFUSED:
       return {connection_refused};  // a datagram met ICMP port unreachable (wine's answer)
-    case WSAETIMEDOUT:
-      return {connection_timed_out};
+    case WSAETIMEDOUT: return {connection_timed_out};
     case WSAENETRESET:
       return {connection_timed_out};  // keepalives; datagram sockets: NetworkUnreachable
-    case WSAENETUNREACH:
-      return {network_unreachable};
-    case WSAEHOSTUNREACH:
-      return {network_unreachable};
-    case WSAENOTCONN:
-      return {socket_not_connected};
+    case WSAENETUNREACH: return {network_unreachable};
+    case WSAEHOSTUNREACH: return {network_unreachable};
+    case WSAENOTCONN: return {socket_not_connected};
     case WSAESHUTDOWN:
       return {socket_not_connected};  // shut down for receiving (POSIX reads 0 instead)
-    case WSAENOBUFS:
-      return {system_resources};
+    case WSAENOBUFS: return {system_resources};
     // Programmer errors: each traps, never UB.
     case WSAEFAULT:  // the buffer or the address outside the address space, `*len` too small
       return {unexpected, detail::wsa_bad_pointer};
-    case WSAENOTSOCK:
-      return {unexpected, detail::wsa_not_a_socket};
-    case WSANOTINITIALISED:
-      return {unexpected, detail::wsa_not_initialised};
+    case WSAENOTSOCK: return {unexpected, detail::wsa_not_a_socket};
+    case WSANOTINITIALISED: return {unexpected, detail::wsa_not_initialised};
     case WSAEINVAL:  // an unknown flag, MSG_OOB with SO_OOBINLINE, a datagram socket never bound
       return {unexpected, "a flag the socket cannot honour, or a datagram socket never bound"};
     case WSAEOPNOTSUPP:  // MSG_OOB on a socket type without urgent data
       return {unexpected, "a flag this socket type does not support"};
-    default:
-      return {unexpected};  // WSAEINTR, WSAENETDOWN, WSAEMSGSIZE outside recvfrom_failed
+    default: return {unexpected};  // WSAEINTR, WSAENETDOWN, WSAEMSGSIZE outside recvfrom_failed
   }
 }
 

@@ -18,8 +18,7 @@ using detail::mapped;
 constexpr mapped<getsockname_error> map_getsockname_wsa(int code) noexcept {
   using enum getsockname_error;
   switch (code) {
-    case WSAENOBUFS:
-      return {system_resources};
+    case WSAENOBUFS: return {system_resources};
     // Programmer errors: each traps, never UB.
     case WSAEFAULT:  // `addr` or `len` outside the address space, or `*len` too small
       return {unexpected, detail::wsa_bad_pointer};
@@ -27,12 +26,9 @@ constexpr mapped<getsockname_error> map_getsockname_wsa(int code) noexcept {
       return {unexpected,
               "the socket is not bound: Windows has no local name for it yet (bind or "
               "connect first)"};
-    case WSAENOTSOCK:
-      return {unexpected, detail::wsa_not_a_socket};
-    case WSANOTINITIALISED:
-      return {unexpected, detail::wsa_not_initialised};
-    default:
-      return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS, ...
+    case WSAENOTSOCK: return {unexpected, detail::wsa_not_a_socket};
+    case WSANOTINITIALISED: return {unexpected, detail::wsa_not_initialised};
+    default: return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS, ...
   }
 }
 
@@ -40,19 +36,14 @@ constexpr mapped<getsockname_error> map_getsockname_wsa(int code) noexcept {
 constexpr mapped<getpeername_error> map_getpeername_wsa(int code) noexcept {
   using enum getpeername_error;
   switch (code) {
-    case WSAENOTCONN:
-      return {socket_not_connected};
-    case WSAENOBUFS:
-      return {system_resources};
+    case WSAENOTCONN: return {socket_not_connected};
+    case WSAENOBUFS: return {system_resources};
     // Programmer errors: each traps, never UB.
     case WSAEFAULT:  // `addr` or `len` outside the address space, or `*len` too small
       return {unexpected, detail::wsa_bad_pointer};
-    case WSAENOTSOCK:
-      return {unexpected, detail::wsa_not_a_socket};
-    case WSANOTINITIALISED:
-      return {unexpected, detail::wsa_not_initialised};
-    default:
-      return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS, ...
+    case WSAENOTSOCK: return {unexpected, detail::wsa_not_a_socket};
+    case WSANOTINITIALISED: return {unexpected, detail::wsa_not_initialised};
+    default: return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS, ...
   }
 }
 
@@ -61,23 +52,16 @@ constexpr mapped<getpeername_error> map_getpeername_wsa(int code) noexcept {
 constexpr mapped<shutdown_error> map_shutdown_wsa(int code) noexcept {
   using enum shutdown_error;
   switch (code) {
-    case WSAENOTCONN:
-      return {socket_not_connected};
-    case WSAECONNABORTED:
-      return {socket_not_connected};
-    case WSAECONNRESET:
-      return {socket_not_connected};
-    case WSAENOBUFS:
-      return {system_resources};
+    case WSAENOTCONN: return {socket_not_connected};
+    case WSAECONNABORTED: return {socket_not_connected};
+    case WSAECONNRESET: return {socket_not_connected};
+    case WSAENOBUFS: return {system_resources};
     // Programmer errors: each traps, never UB.
     case WSAEINVAL:  // shutdown_how is an enum: only a value cast from outside it gets here
       return {unexpected, "`how` is not receive, send or both"};
-    case WSAENOTSOCK:
-      return {unexpected, detail::wsa_not_a_socket};
-    case WSANOTINITIALISED:
-      return {unexpected, detail::wsa_not_initialised};
-    default:
-      return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS, ...
+    case WSAENOTSOCK: return {unexpected, detail::wsa_not_a_socket};
+    case WSANOTINITIALISED: return {unexpected, detail::wsa_not_initialised};
+    default: return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS, ...
   }
 }
 

@@ -25,8 +25,7 @@ using detail::mapped;
 constexpr mapped<poll_error> map_poll_wsa(int code) noexcept {
   using enum poll_error;
   switch (code) {
-    case WSAENOBUFS:
-      return {system_resources};
+    case WSAENOBUFS: return {system_resources};
     // Programmer errors: each traps, never UB.
     case WSAEFAULT:  // the array outside the address space
       return {unexpected, "the array lies outside the address space"};
@@ -36,8 +35,7 @@ constexpr mapped<poll_error> map_poll_wsa(int code) noexcept {
               "array"};
     case WSAENOTSOCK:  // wine's answer where Windows says WSAEINVAL or marks the entry
       return {unexpected, "an entry is a closed handle or not a socket, next to open sockets"};
-    default:
-      return {unexpected};  // WSAENETDOWN, ...
+    default: return {unexpected};  // WSAENETDOWN, ...
   }
 }
 

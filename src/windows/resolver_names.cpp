@@ -9,8 +9,7 @@ namespace dial {
 namespace {
 
 #define DIAL_NAME(code) \
-  case code:            \
-    return #code
+  case code: return #code
 
 std::string_view wsa_resolver_code_name(int code) noexcept {
   switch (code) {
@@ -26,8 +25,7 @@ std::string_view wsa_resolver_code_name(int code) noexcept {
     DIAL_NAME(WSAEAFNOSUPPORT);
     DIAL_NAME(WSAESOCKTNOSUPPORT);
     DIAL_NAME(WSATYPE_NOT_FOUND);
-    default:
-      return {};
+    default: return {};
   }
 }
 

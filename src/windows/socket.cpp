@@ -12,24 +12,16 @@ namespace {
 constexpr socket_error map_socket_wsa(int code) noexcept {
   using enum socket_error;
   switch (code) {
-    case WSAEACCES:
-      return access_denied;  // raw sockets without administrator rights
-    case WSAEAFNOSUPPORT:
-      return address_family_not_supported;
+    case WSAEACCES: return access_denied;  // raw sockets without administrator rights
+    case WSAEAFNOSUPPORT: return address_family_not_supported;
     case WSAEINVAL:
       return protocol_family_not_available;  // an invalid af/type/protocol combination or flag
-    case WSAEMFILE:
-      return process_fd_quota_exceeded;
-    case WSAENOBUFS:
-      return system_resources;
-    case WSAEPROTONOSUPPORT:
-      return protocol_not_supported;
-    case WSAEPROTOTYPE:
-      return socket_type_not_supported;
-    case WSAESOCKTNOSUPPORT:
-      return socket_type_not_supported;
-    default:
-      return unexpected;  // WSAENETDOWN, provider failures, a failed WSAStartup, ...
+    case WSAEMFILE: return process_fd_quota_exceeded;
+    case WSAENOBUFS: return system_resources;
+    case WSAEPROTONOSUPPORT: return protocol_not_supported;
+    case WSAEPROTOTYPE: return socket_type_not_supported;
+    case WSAESOCKTNOSUPPORT: return socket_type_not_supported;
+    default: return unexpected;  // WSAENETDOWN, provider failures, a failed WSAStartup, ...
   }
 }
 

@@ -25,23 +25,16 @@ constexpr mapped<setsockopt_error> map_setsockopt_wsa(int code) noexcept {
       return {invalid_protocol_option};  // unknown or unsupported for this socket
     case WSAEINVAL:
       return {invalid_option};  // an unknown level, or a value the option does not accept
-    case WSAENOBUFS:
-      return {system_resources};
-    case WSAEOPNOTSUPP:
-      return {operation_not_supported};
-    case WSAEADDRINUSE:
-      return {address_in_use};  // IP_ADD_MEMBERSHIP: the group is joined already
+    case WSAENOBUFS: return {system_resources};
+    case WSAEOPNOTSUPP: return {operation_not_supported};
+    case WSAEADDRINUSE: return {address_in_use};  // IP_ADD_MEMBERSHIP: the group is joined already
     case WSAEADDRNOTAVAIL:
       return {address_not_available};  // IP_DROP_MEMBERSHIP: the group was not joined
     // Programmer errors: each traps, never UB.
-    case WSAEFAULT:
-      return {unexpected, bad_option_buffer};
-    case WSAENOTSOCK:
-      return {unexpected, detail::wsa_not_a_socket};
-    case WSANOTINITIALISED:
-      return {unexpected, detail::wsa_not_initialised};
-    default:
-      return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS, WSAENETRESET, WSAENOTCONN, ...
+    case WSAEFAULT: return {unexpected, bad_option_buffer};
+    case WSAENOTSOCK: return {unexpected, detail::wsa_not_a_socket};
+    case WSANOTINITIALISED: return {unexpected, detail::wsa_not_initialised};
+    default: return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS, WSAENETRESET, WSAENOTCONN, ...
   }
 }
 
@@ -50,23 +43,15 @@ constexpr mapped<setsockopt_error> map_setsockopt_wsa(int code) noexcept {
 constexpr mapped<getsockopt_call_error> map_getsockopt_wsa(int code) noexcept {
   using enum getsockopt_call_error;
   switch (code) {
-    case WSAENOPROTOOPT:
-      return {invalid_protocol_option};
-    case WSAEINVAL:
-      return {invalid_protocol_option};  // the level is unknown
-    case WSAENOBUFS:
-      return {system_resources};
-    case WSAEOPNOTSUPP:
-      return {operation_not_supported};
+    case WSAENOPROTOOPT: return {invalid_protocol_option};
+    case WSAEINVAL: return {invalid_protocol_option};  // the level is unknown
+    case WSAENOBUFS: return {system_resources};
+    case WSAEOPNOTSUPP: return {operation_not_supported};
     // Programmer errors: each traps, never UB.
-    case WSAEFAULT:
-      return {unexpected, bad_option_buffer};
-    case WSAENOTSOCK:
-      return {unexpected, detail::wsa_not_a_socket};
-    case WSANOTINITIALISED:
-      return {unexpected, detail::wsa_not_initialised};
-    default:
-      return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS, ...
+    case WSAEFAULT: return {unexpected, bad_option_buffer};
+    case WSAENOTSOCK: return {unexpected, detail::wsa_not_a_socket};
+    case WSANOTINITIALISED: return {unexpected, detail::wsa_not_initialised};
+    default: return {unexpected};  // WSAENETDOWN, WSAEINPROGRESS, ...
   }
 }
 

@@ -26,22 +26,14 @@ int wsa_start() noexcept {
 
 std::string_view wsa_name(int code) noexcept {
   switch (code) {
-    case WSAEFAULT:
-      return "WSAEFAULT";
-    case WSAEINVAL:
-      return "WSAEINVAL";
-    case WSAEISCONN:
-      return "WSAEISCONN";
-    case WSAENOTSOCK:
-      return "WSAENOTSOCK";
-    case WSANOTINITIALISED:
-      return "WSANOTINITIALISED";
-    case WSAEOPNOTSUPP:
-      return "WSAEOPNOTSUPP";
-    case WSAEDESTADDRREQ:
-      return "WSAEDESTADDRREQ";
-    default:
-      return "WSA error";
+    case WSAEFAULT: return "WSAEFAULT";
+    case WSAEINVAL: return "WSAEINVAL";
+    case WSAEISCONN: return "WSAEISCONN";
+    case WSAENOTSOCK: return "WSAENOTSOCK";
+    case WSANOTINITIALISED: return "WSANOTINITIALISED";
+    case WSAEOPNOTSUPP: return "WSAEOPNOTSUPP";
+    case WSAEDESTADDRREQ: return "WSAEDESTADDRREQ";
+    default: return "WSA error";
   }
 }
 

@@ -20,24 +20,15 @@ namespace dial::test::conf {
 
 std::string describe(int status) {
   switch (status) {
-    case 0:
-      return "success";
-    case -1:
-      return "child timed out";
-    case setup_failed:
-      return "setup_failed";
-    case wrong_native_code:
-      return "wrong_native_code";
-    case too_few_signals:
-      return "too_few_signals";
-    case implausible_duration:
-      return "implausible_duration";
-    case leaked_descriptor:
-      return "leaked_descriptor";
-    case privileges_not_dropped:
-      return "privileges_not_dropped";
-    default:
-      break;
+    case 0: return "success";
+    case -1: return "child timed out";
+    case setup_failed: return "setup_failed";
+    case wrong_native_code: return "wrong_native_code";
+    case too_few_signals: return "too_few_signals";
+    case implausible_duration: return "implausible_duration";
+    case leaked_descriptor: return "leaked_descriptor";
+    case privileges_not_dropped: return "privileges_not_dropped";
+    default: break;
   }
   const std::string_view n = name(static_cast<error_id>(status));
   return n.empty() ? "exit status " + std::to_string(status) : std::string(n);

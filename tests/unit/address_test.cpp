@@ -114,18 +114,10 @@ bytes16 random_v6(prng& g) {
     std::uint16_t v = 0;
     switch (g.below(6)) {
       case 0:
-      case 1:
-        v = 0;
-        break;
-      case 2:
-        v = static_cast<std::uint16_t>(g.below(16));
-        break;
-      case 3:
-        v = 0xffff;
-        break;
-      default:
-        v = static_cast<std::uint16_t>(g.next());
-        break;
+      case 1: v = 0; break;
+      case 2: v = static_cast<std::uint16_t>(g.below(16)); break;
+      case 3: v = 0xffff; break;
+      default: v = static_cast<std::uint16_t>(g.next()); break;
     }
     b[2 * k] = static_cast<std::uint8_t>(v >> 8);
     b[2 * k + 1] = static_cast<std::uint8_t>(v);
@@ -620,18 +612,14 @@ std::string mutate(std::string s, std::string_view alphabet, prng& g) {
     const std::size_t at = s.empty() ? 0 : g.below(static_cast<std::uint32_t>(s.size() + 1));
     const char c = alphabet[g.below(static_cast<std::uint32_t>(alphabet.size()))];
     switch (g.below(4)) {
-      case 0:
-        s.insert(at, 1, c);
-        break;
+      case 0: s.insert(at, 1, c); break;
       case 1:
         if (at < s.size()) s.erase(at, 1);
         break;
       case 2:
         if (at < s.size()) s[at] = c;
         break;
-      default:
-        s.insert(at, s.substr(at, g.below(4)));
-        break;
+      default: s.insert(at, s.substr(at, g.below(4))); break;
     }
   }
   return s;

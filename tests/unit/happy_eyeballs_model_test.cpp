@@ -185,14 +185,10 @@ std::string describe(const outcome_plan& o) {
   const std::string err =
       std::string(dial::name(o.err)) + " (native " + std::to_string(o.native) + ")";
   switch (o.how) {
-    case fate::fails_at_once:
-      return "fails inside connect() with " + err;
-    case fate::fails_later:
-      return "fails after " + std::to_string(o.after_ms) + " ms with " + err;
-    case fate::connects:
-      return "connects after " + std::to_string(o.after_ms) + " ms";
-    case fate::never:
-      return "never completes";
+    case fate::fails_at_once: return "fails inside connect() with " + err;
+    case fate::fails_later: return "fails after " + std::to_string(o.after_ms) + " ms with " + err;
+    case fate::connects: return "connects after " + std::to_string(o.after_ms) + " ms";
+    case fate::never: return "never completes";
   }
   return "?";
 }
@@ -473,10 +469,8 @@ class simulation {
                (act.alone ? " (alone)" : "");
       case race_step::cancel_attempt:
         return "next(): cancel_attempt " + std::to_string(act.attempt);
-      case race_step::wait:
-        return "next(): wait until " + text(act.until);
-      case race_step::finished:
-        return "next(): finished";
+      case race_step::wait: return "next(): wait until " + text(act.until);
+      case race_step::finished: return "next(): finished";
     }
     return "?";
   }
@@ -707,11 +701,9 @@ class simulation {
       }
       case event_kind::echo_aaaa:
       case event_kind::echo_a:
-      case event_kind::echo_outcome:
-        return deliver_echo(ev);
+      case event_kind::echo_outcome: return deliver_echo(ev);
       case event_kind::aaaa:
-      case event_kind::a:
-        return deliver_answer(ev.kind == event_kind::aaaa);
+      case event_kind::a: return deliver_answer(ev.kind == event_kind::aaaa);
     }
   }
 

@@ -140,28 +140,17 @@ std::vector<std::optional<error_id>> run(set s, int code, dial::socket_t sock) {
 // The table alone.
 error_id table(set s, int code) {
   switch (s) {
-    case set::bind:
-      return dial::id(dial::bind_error_from_native(code));
-    case set::listen:
-      return dial::id(dial::listen_error_from_native(code));
-    case set::accept:
-      return dial::id(dial::accept_error_from_native(code));
-    case set::getsockname:
-      return dial::id(dial::getsockname_error_from_native(code));
-    case set::getpeername:
-      return dial::id(dial::getpeername_error_from_native(code));
-    case set::shutdown:
-      return dial::id(dial::shutdown_error_from_native(code));
-    case set::setsockopt:
-      return dial::id(dial::setsockopt_error_from_native(code));
-    case set::getsockopt:
-      return dial::id(dial::getsockopt_call_error_from_native(code));
-    case set::send:
-      return dial::id(dial::send_error_from_native(code));
-    case set::recv:
-      return dial::id(dial::recv_error_from_native(code));
-    case set::poll:
-      return dial::id(dial::poll_error_from_native(code));
+    case set::bind: return dial::id(dial::bind_error_from_native(code));
+    case set::listen: return dial::id(dial::listen_error_from_native(code));
+    case set::accept: return dial::id(dial::accept_error_from_native(code));
+    case set::getsockname: return dial::id(dial::getsockname_error_from_native(code));
+    case set::getpeername: return dial::id(dial::getpeername_error_from_native(code));
+    case set::shutdown: return dial::id(dial::shutdown_error_from_native(code));
+    case set::setsockopt: return dial::id(dial::setsockopt_error_from_native(code));
+    case set::getsockopt: return dial::id(dial::getsockopt_call_error_from_native(code));
+    case set::send: return dial::id(dial::send_error_from_native(code));
+    case set::recv: return dial::id(dial::recv_error_from_native(code));
+    case set::poll: return dial::id(dial::poll_error_from_native(code));
   }
   return error_id::unexpected;
 }

@@ -338,12 +338,9 @@ class signal_guard {
 
 std::string_view signal_name(int sig) {
   switch (sig) {
-    case SIGINT:
-      return "SIGINT";
-    case SIGTERM:
-      return "SIGTERM";
-    case SIGHUP:
-      return "SIGHUP";
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
   }
   return "a signal";
 }

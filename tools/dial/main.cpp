@@ -172,16 +172,10 @@ int main(int argc, char** argv) try {
   const auto c = parse_command_line(all.subspan(all.empty() ? 0 : 1));  // argv[0] is not ours
   if (!c) return usage_error(c.error());
   switch (c->what) {
-    case command::help:
-      fmt::print("{}", help_text);
-      return exit_ok;
-    case command::version:
-      fmt::print("dial {}\n", dial::version);
-      return exit_ok;
-    case command::demo:
-      return dial::cli::demo();
-    case command::probe:
-      return run_probe(*c);
+    case command::help: fmt::print("{}", help_text); return exit_ok;
+    case command::version: fmt::print("dial {}\n", dial::version); return exit_ok;
+    case command::demo: return dial::cli::demo();
+    case command::probe: return run_probe(*c);
   }
   return exit_usage;
 } catch (const std::bad_alloc&) {

@@ -98,7 +98,7 @@ void scan_monitor::run(std::stop_token quit) {
   const timespec tick{0, 100'000'000};  // 100 ms: the bar's refresh (finish() wakes it at once)
   while (!quit.stop_requested()) {
     if (::sigtimedwait(&set, nullptr, &tick) > 0) {
-      if (quit.stop_requested()) break;                   // finish() woke it: the scan is over
+      if (quit.stop_requested()) break;                  // finish() woke it: the scan is over
       if (interrupted_.exchange(true)) std::_Exit(130);  // a second Ctrl-C: the user insists
       stop_.request_stop();
     }

@@ -163,15 +163,13 @@ std::expected<void, std::string> read_words(std::FILE* in, std::string_view sour
   std::string line;
   for (std::size_t number = 1;; ++number) {
     switch (next_line(in, line)) {
-      case line_read::end:
-        return {};
+      case line_read::end: return {};
       case line_read::failed:
         return std::unexpected(fmt::format("{}:{}: read error", source, number));
       case line_read::too_long:
         return std::unexpected(
             fmt::format("{}:{}: the line is longer than {} bytes", source, number, max_line_bytes));
-      case line_read::line:
-        break;
+      case line_read::line: break;
     }
     const std::string_view word = word_of(line);
     if (word.empty()) continue;
