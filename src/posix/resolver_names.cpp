@@ -11,10 +11,11 @@
 namespace dial {
 namespace {
 
-#define DIAL_NAME(code)   \
-  case code: return #code \
-                          \
-      #if DIAL_HAS_CARES
+// clang-format off
+#define DIAL_NAME(code) case code: return #code
+// clang-format on
+
+#if DIAL_HAS_CARES
 std::string_view ares_code_name(int code) noexcept {
   switch (code) {
     DIAL_NAME(ARES_ENODATA);
