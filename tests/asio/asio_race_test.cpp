@@ -27,14 +27,6 @@ using steady = std::chrono::steady_clock;
 
 constexpr std::uint16_t port = 8080;
 
-#define CHILD_CHECK(cond, what)                                                           \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, std::string(what).c_str()); \
-      return 1;                                                                           \
-    }                                                                                     \
-  } while (0)
-
 double ms(steady::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 void print(const char* title, const dial::race_report& r) {
@@ -48,36 +40,8 @@ void print(const char* title, const dial::race_report& r) {
                 a.to.to_string().c_str(), std::string(a.outcome_name()).c_str());
 }
 
-// The race's hosts on a veth (d0) whose peer drops everything; `drops`: addresses whose TCP
-// packets to `port` nftables drops on output.
-bool hosts(const std::vector<std::string>& drops) {
-  std::string cmd =
-      "ip link add d0 type veth peer name d0peer && ip link set d0peer up && ip link set d0 up";
-  for (const char* ip :
-       {"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.10", "192.0.2.11", "192.0.2.30"})
-    cmd += std::string(" && ip addr add ") + ip + "/24 dev d0";
-  for (const char* ip :
-       {"2001:db8::1", "2001:db8::2", "2001:db8::3", "2001:db8::10", "2001:db8::11"})
-    cmd += std::string(" && ip -6 addr add ") + ip + "/64 dev d0 nodad";
-  if (!drops.empty())
-    cmd +=
-        " && nft add table inet dialtest && nft add chain inet dialtest out"
-        " '{ type filter hook output priority 0; }'";
-  for (const auto& d : drops)
-    cmd += std::string(" && nft add rule inet dialtest out ") +
-           (d.find(':') != std::string::npos ? "ip6" : "ip") + " daddr " + d + " tcp dport " +
-           std::to_string(port) + " drop";
-  return conf::setup(cmd);
-}
-
-t::listener listen_at(const std::string& ip) {
-  t::addr at = t::ip(ip, port);
-  t::fd s = t::make_socket(at.family(), SOCK_STREAM);
-  const int one = 1;
-  ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(s.get(), at.sa(), at.len) != 0 || ::listen(s.get(), 16) != 0) return {};
-  return {std::move(s), at};
-}
+bool hosts(const std::vector<std::string>& drops) { return conf::race_hosts(drops); }
+t::listener listen_at(const std::string& ip) { return conf::race_listener(ip); }
 
 dial::connect_to_host_options via(const address& server) {
   dial::connect_to_host_options o;

@@ -25,14 +25,6 @@ using namespace std::chrono_literals;
 namespace t = dial::test;
 namespace conf = dial::test::conf;
 
-#define CHILD_CHECK(cond, what)                                                           \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, std::string(what).c_str()); \
-      return 1;                                                                           \
-    }                                                                                     \
-  } while (0)
-
 constexpr int listeners = 10;  // 500 queued connections each: below the backlog, never accepted
 
 struct targets {

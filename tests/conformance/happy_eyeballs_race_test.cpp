@@ -20,14 +20,6 @@ using steady = std::chrono::steady_clock;
 
 constexpr std::uint16_t port = 8080;
 
-#define CHILD_CHECK(cond, what)                                                           \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, std::string(what).c_str()); \
-      return 1;                                                                           \
-    }                                                                                     \
-  } while (0)
-
 double ms(steady::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 // Prints the race as `dial -v` does, for the test log (docs/dialer.md shows one).
@@ -50,34 +42,8 @@ std::string describe(const dial::race_report& r) {
   return out;
 }
 
-// The hosts of the race: addresses on a veth (d0) whose peer is up, in this namespace.
-// `drops`: nft rules' destination addresses whose TCP packets are dropped on output.
-bool hosts(const std::vector<std::string>& drops) {
-  std::string cmd =
-      "ip link add d0 type veth peer name d0peer && ip link set d0peer up && ip link set d0 up"
-      " && ip addr add 192.0.2.1/24 dev d0 && ip addr add 192.0.2.2/24 dev d0"
-      " && ip addr add 192.0.2.3/24 dev d0 && ip addr add 192.0.2.30/24 dev d0"
-      " && ip -6 addr add 2001:db8::1/64 dev d0 nodad && ip -6 addr add 2001:db8::2/64 dev d0 nodad"
-      " && ip -6 addr add 2001:db8::3/64 dev d0 nodad";
-  if (!drops.empty())
-    cmd +=
-        " && nft add table inet dialtest && nft add chain inet dialtest out"
-        " '{ type filter hook output priority 0; }'";
-  for (const auto& d : drops)
-    cmd += std::string(" && nft add rule inet dialtest out ") +
-           (d.find(':') != std::string::npos ? "ip6" : "ip") + " daddr " + d + " tcp dport " +
-           std::to_string(port) + " drop";
-  return conf::setup(cmd);
-}
-
-t::listener listen_at(const std::string& ip) {
-  t::addr at = t::ip(ip, port);
-  t::fd s = t::make_socket(at.family(), SOCK_STREAM);
-  const int one = 1;
-  ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(s.get(), at.sa(), at.len) != 0 || ::listen(s.get(), 16) != 0) return {};
-  return {std::move(s), at};
-}
+bool hosts(const std::vector<std::string>& drops) { return conf::race_hosts(drops); }
+t::listener listen_at(const std::string& ip) { return conf::race_listener(ip); }
 
 dial::connect_to_host_options via(const address& server) {
   dial::connect_to_host_options o;

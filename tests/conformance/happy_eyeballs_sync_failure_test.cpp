@@ -19,14 +19,6 @@ using steady = std::chrono::steady_clock;
 
 constexpr std::uint16_t port = 8080;
 
-#define CHILD_CHECK(cond, what)                                                           \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, std::string(what).c_str()); \
-      return 1;                                                                           \
-    }                                                                                     \
-  } while (0)
-
 // Routes that fail a connect inside the system call: `unreachable` gives EHOSTUNREACH,
 // `prohibit` EACCES, and an address with no route at all ENETUNREACH. No packet is sent.
 constexpr const char* routes =

@@ -176,4 +176,33 @@ bool detach_program(int cgroup, int prog, int attach_type) {
   return program_at_cgroup(BPF_PROG_DETACH, cgroup, prog, attach_type);
 }
 
+bool race_hosts(const std::vector<std::string>& drops) {
+  std::string cmd =
+      "ip link add d0 type veth peer name d0peer && ip link set d0peer up && ip link set d0 up";
+  for (const char* ip :
+       {"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.10", "192.0.2.11", "192.0.2.30"})
+    cmd += std::string(" && ip addr add ") + ip + "/24 dev d0";
+  for (const char* ip :
+       {"2001:db8::1", "2001:db8::2", "2001:db8::3", "2001:db8::10", "2001:db8::11"})
+    cmd += std::string(" && ip -6 addr add ") + ip + "/64 dev d0 nodad";
+  if (!drops.empty())
+    cmd +=
+        " && nft add table inet dialtest && nft add chain inet dialtest out"
+        " '{ type filter hook output priority 0; }'";
+  for (const auto& d : drops)
+    cmd += std::string(" && nft add rule inet dialtest out ") +
+           (d.find(':') != std::string::npos ? "ip6" : "ip") + " daddr " + d + " tcp dport " +
+           std::to_string(race_port) + " drop";
+  return setup(cmd);
+}
+
+listener race_listener(const std::string& ip) {
+  addr at = test::ip(ip, race_port);
+  fd s = make_socket(at.family(), SOCK_STREAM);
+  const int one = 1;
+  ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(s.get(), at.sa(), at.len) != 0 || ::listen(s.get(), 16) != 0) return {};
+  return {std::move(s), at};
+}
+
 }  // namespace dial::test::conf

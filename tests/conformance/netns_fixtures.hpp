@@ -2,14 +2,38 @@
 #pragma once
 
 #include <chrono>
+#include <cstdio>
 #include <expected>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "dial/dial.hpp"
 #include "support.hpp"
 
+/// In a child: if `cond` is false, print where and `what` (a string) and return 1 (the child
+/// fails with that status).
+#define CHILD_CHECK(cond, what)                                                           \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
+      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, std::string(what).c_str()); \
+      return 1;                                                                           \
+    }                                                                                     \
+  } while (0)
+
 namespace dial::test::conf {
+
+/// The port every race test's hosts listen on.
+inline constexpr std::uint16_t race_port = 8080;
+
+/// In the current namespace: the race tests' hosts, addresses on a veth (d0) whose peer (up, no
+/// address) drops everything: 192.0.2.1-3, .10, .11, .30 and 2001:db8::1-3, ::10, ::11.
+/// `drops`: addresses whose TCP packets to race_port nftables drops on output. False if any
+/// command failed.
+bool race_hosts(const std::vector<std::string>& drops);
+
+/// A TCP listener on `ip`:race_port (SO_REUSEADDR, backlog 16); an empty one on failure.
+listener race_listener(const std::string& ip);
 
 /// Exit statuses a child uses when something other than the connect result went wrong. They lie
 /// above every error id, so a test's EXPECT_EQ on an error name can never mistake one for it.

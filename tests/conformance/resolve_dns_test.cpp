@@ -25,14 +25,6 @@ using steady = std::chrono::steady_clock;
 address A(const std::string& text) { return *address::parse(text); }
 
 // Child-side check: prints what went wrong and makes the child fail.
-#define CHILD_CHECK(cond, what)                                                           \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, std::string(what).c_str()); \
-      return 1;                                                                           \
-    }                                                                                     \
-  } while (0)
-
 std::string got(const std::expected<std::vector<address>, resolve_error>& r) {
   if (!r) return std::string(dial::name(r.error()));
   std::string s;
