@@ -219,6 +219,9 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&n, args.data());
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
 
+  // A private network namespace before the first socket: the listeners and the connect loops
+  // stay inside it, away from other programs' listeners on the host's loopback.
+  if (!bench::enter_own_netns()) bench::die("unshare(CLONE_NEWNET) (run as root)");
   // The client (this thread, which runs every benchmark) and the acceptor on different CPUs.
   const std::vector<int> cpus = bench::allowed_cpus();
   const int client_cpu = cpus.front();

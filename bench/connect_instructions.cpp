@@ -82,22 +82,33 @@ void run(bool dial, const sockaddr_in* addrs, int n) {
     run<P, false>(addrs, n);
 }
 
+constexpr const char* usage_text =
+    "Usage: dial_connect_instructions <connect|socket|close|all> <raw|dial> [N]\n"
+    "N loopback socket + connect + close for callgrind (bench/instructions.sh runs it), in its\n"
+    "own network namespace (root: unshare(CLONE_NEWNET)).\n";
+
 [[noreturn]] void usage() {
-  std::fprintf(stderr,
-               "usage: dial_connect_instructions <connect|socket|close|all> <raw|dial> [N]\n");
-  std::exit(1);
+  std::fputs(usage_text, stderr);
+  std::exit(2);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
+    std::fputs(usage_text, stdout);
+    return 0;
+  }
+  // Every argument is checked before any socket is opened.
   if (argc < 3 || argc > 4) usage();
   const std::string_view which = argv[1], variant = argv[2];
   if (variant != "raw" && variant != "dial") usage();
+  if (which != "connect" && which != "socket" && which != "close" && which != "all") usage();
   const bool dial = variant == "dial";
   const int n = argc == 4 ? std::atoi(argv[3]) : 1000;
   if (n <= 0 || n + warmup > port_count * backlog) usage();
 
+  if (!bench::enter_own_netns()) bench::die("unshare(CLONE_NEWNET) (run as root)");
   const bench::listeners l(port_count, backlog, /*linger0=*/true);
   const sockaddr_in* addrs = l.addrs.data();
   if (which == "connect")

@@ -1,10 +1,7 @@
 // bench/dialer_bench.cpp: dial::connect_to_host against what a careful C programmer writes, side
 // by side in one run on loopback: "localhost" against getaddrinfo + socket + connect, and a
 // numeric host against socket + connect. Method and figures: docs/benchmarks.md.
-#include <net/if.h>
 #include <netdb.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -70,18 +67,6 @@ bool parse(int argc, char** argv, settings& s) {
     }
   }
   return true;
-}
-
-// A private network namespace with lo up: the listeners and every connect stay inside it.
-void enter_own_netns() {
-  if (::unshare(CLONE_NEWNET) != 0) bench::die("unshare(CLONE_NEWNET) (run as root)");
-  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  if (fd < 0 || ::ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) bench::die("SIOCGIFFLAGS lo");
-  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-  if (::ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) bench::die("SIOCSIFFLAGS lo up");
-  ::close(fd);
 }
 
 std::vector<std::uint16_t> g_ports;
@@ -179,7 +164,9 @@ double per_call_us(call f, int n, unsigned& next) {
 int main(int argc, char** argv) {
   settings s;
   if (!parse(argc, argv, s)) return 2;  // before any socket is opened
-  enter_own_netns();
+  // A private network namespace before the first socket: the listeners and every connect stay in
+  // it.
+  if (!bench::enter_own_netns()) bench::die("unshare(CLONE_NEWNET) (run as root)");
   const std::vector<int> cpus = bench::allowed_cpus();
   const int server_cpu = cpus.size() > 1 ? cpus[1] : -1;
   bench::pin_this_thread(cpus.front());

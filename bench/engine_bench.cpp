@@ -597,25 +597,66 @@ int main(int argc, char** argv) {
   std::string dial = "dial", only;
   int rounds = 5, scan_rounds = 5;
   int listener_port = 20000;  // fixed server ports, below the ephemeral range (32768-60999)
-  for (int i = 1; i + 1 < argc; i += 2) {
+  // Every argument is checked before any socket is opened: --help prints the usage, anything
+  // else unknown (or a missing or bad value) is refused.
+  const char* const usage =
+      "Usage: dial_engine_bench [--dial PATH] [--rounds N] [--scan-rounds N]\n"
+      "                         [--only connects|scan] [--listener-port P]\n"
+      "Many connects in flight on loopback: dial's engine against a raw io_uring loop, libuv and\n"
+      "Asio (10 000 and 30 000 at once), and dial scan against nmap -sT -p- (a full-port scan).\n"
+      "Runs in its own network namespace (root: unshare(CLONE_NEWNET)); nmap only inside it.\n"
+      "  --dial PATH         the dial CLI to time (default: dial on PATH)\n"
+      "  --rounds N          interleaved rounds of the connect benchmark (default 5)\n"
+      "  --scan-rounds N     interleaved rounds of the scan benchmark (default 5)\n"
+      "  --only WHAT         connects or scan (default: both)\n"
+      "  --listener-port P   first listener port (default 20000; 0: kernel-chosen)\n";
+  for (int i = 1; i < argc; ++i) {
     const std::string_view k = argv[i];
-    if (k == "--dial")
-      dial = argv[i + 1];
-    else if (k == "--rounds")
-      rounds = std::atoi(argv[i + 1]);
-    else if (k == "--scan-rounds")
-      scan_rounds = std::atoi(argv[i + 1]);
-    else if (k == "--only")
-      only = argv[i + 1];
-    else if (k == "--listener-port")
-      listener_port = std::atoi(argv[i + 1]);
-    else {
-      std::fprintf(
-          stderr,
-          "usage: dial_engine_bench [--dial PATH] [--rounds N] "
-          "[--scan-rounds N] [--only connects|scan] [--listener-port P (0: kernel-chosen)]\n");
+    if (k == "--help" || k == "-h") {
+      std::fputs(usage, stdout);
+      return 0;
+    }
+    const bool takes_value = k == "--dial" || k == "--rounds" || k == "--scan-rounds" ||
+                             k == "--only" || k == "--listener-port";
+    if (!takes_value) {
+      std::fprintf(stderr, "dial_engine_bench: unknown argument '%s'\n%s", argv[i], usage);
       return 2;
     }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "dial_engine_bench: %s needs a value\n", argv[i]);
+      return 2;
+    }
+    const std::string_view v = argv[++i];
+    const int n = std::atoi(argv[i]);
+    if (k == "--dial") {
+      dial = v;
+    } else if (k == "--only") {
+      if (v != "connects" && v != "scan") {
+        std::fprintf(stderr, "dial_engine_bench: --only takes connects or scan\n");
+        return 2;
+      }
+      only = v;
+    } else if (k == "--listener-port") {
+      if (n < 0 || n > 65535 - 32 || (n == 0 && v != "0")) {
+        std::fprintf(stderr, "dial_engine_bench: --listener-port needs 0 to 65503\n");
+        return 2;
+      }
+      listener_port = n;
+    } else {
+      if (n < 1 || n > 1000) {
+        std::fprintf(stderr, "dial_engine_bench: %s needs a number from 1 to 1000\n", argv[i - 1]);
+        return 2;
+      }
+      (k == "--rounds" ? rounds : scan_rounds) = n;
+    }
+  }
+  // A private network namespace before the first socket: the scans and floods reach only this
+  // benchmark's own listeners, never another program's on the host's loopback.
+  if (!bench::enter_own_netns()) {
+    std::fprintf(stderr,
+                 "dial_engine_bench: cannot enter a network namespace of its own "
+                 "(unshare(CLONE_NEWNET) needs root)\n");
+    return 1;
   }
   rlimit rl{};
   ::getrlimit(RLIMIT_NOFILE, &rl);
