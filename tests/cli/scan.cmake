@@ -5,6 +5,7 @@ if(NOT dial_has_engine)
   return()  # the library has no engine (DIAL_HAS_ENGINE): `dial scan` is not built
 endif()
 set(scan_dir ${CMAKE_CURRENT_SOURCE_DIR})
+set(in_netns bash ${CMAKE_CURRENT_SOURCE_DIR}/in_netns.sh)  # scans beyond the test's fixtures
 set(time_re [=[[0-9.]+ (µs|ms|s)]=])
 
 # ---- human output and exit status --------------------------------------------------------------
@@ -99,7 +100,7 @@ cli_test(scan.usage.bad_stdin_line
   -- bash -c [=[printf '127.0.0.1\n300.1.1.1\n' | "$0" scan -p 1 -i -]=] ${dial})
 # Input bounds: a 4096-byte line (/dev/zero fails at once), 4194304 targets, memory (no uncaught
 # std::bad_alloc), each under an address-space limit.
-cli_test(scan.usage.input_limits python3 ${scan_dir}/check_scan_limits.py ${dial})
+cli_test(scan.usage.input_limits ${in_netns} python3 ${scan_dir}/check_scan_limits.py ${dial})
 # The -i file (and the epoll back-end's sockets) are close-on-exec from their creation (strace).
 cli_test(scan.input_close_on_exec ${with_fixture} tcp4-closed --
   python3 ${scan_dir}/check_close_on_exec.py 1 --input "{0}" --
