@@ -9,34 +9,20 @@ if [[ $(id -u) -ne 0 ]]; then
   echo "skip: needs root (network and mount namespaces); CI runs as root and must not skip this"
   exit 77
 fi
-exec unshare -n -m bash -s "$dial" <<'INNER'
+exec unshare -n -m bash -s "$dial" "$(dirname "$0")" <<'INNER'
 set -eu
 dial=$1
-mount --make-rprivate /
-ip link set lo up
+. "$2/dnsmasq_netns.sh"
 ip link add d0 type veth peer name d0peer && ip link set d0peer up && ip link set d0 up
 ip addr add 192.0.2.2/24 dev d0 && ip -6 addr add 2001:db8::2/64 dev d0 nodad
 nft add table inet dialtest
 nft add chain inet dialtest out '{ type filter hook output priority 0; }'
 nft add rule inet dialtest out ip6 daddr 2001:db8::2 tcp dport 53 drop
-tmp=$(mktemp -d)
-echo "nameserver 127.0.0.53" >"$tmp/resolv.conf"
-mount --bind "$tmp/resolv.conf" /etc/resolv.conf
-dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
-  --listen-address=127.0.0.53,192.0.2.2 --bind-interfaces --port=53 --user=root --pid-file= \
-  --log-facility=/dev/null --local=/test/ --host-record=race.test,192.0.2.2,2001:db8::2 &
-pid=$!
-for _ in $(seq 50); do  # bounded: at most about 5 s for dnsmasq to listen
-  if (exec 3<>/dev/tcp/192.0.2.2/53) 2>/dev/null; then break; fi
-  sleep 0.1
-done
+dns_start 127.0.0.53,192.0.2.2 192.0.2.2 race.test,192.0.2.2,2001:db8::2
 set +e
 out=$("$dial" -v race.test:53 2>&1)
 status=$?
-kill "$pid"
-wait "$pid" 2>/dev/null
-umount /etc/resolv.conf
-rm -rf "$tmp"
+dns_stop
 printf '%s\n' "$out"
 printf -- '--- exit status %d (expected 0)\n' "$status"
 failed=0
