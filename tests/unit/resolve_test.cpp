@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <fstream>
 #include <stop_token>
@@ -141,6 +142,27 @@ TEST(Resolve, NoDescriptorForTheHostsFileIsProcessFdQuotaExceeded) {
   });
   EXPECT_EQ(rc, static_cast<int>(resolve_error::process_fd_quota_exceeded))
       << "child status " << rc;
+}
+
+// The other lines of the hosts file's open table, injected: ENFILE and ENOMEM end the lookup with
+// their names, as EMFILE does above.
+TEST(Resolve, HostsFileOpenResourceErrorsEndTheLookupWithTheirNames) {
+  const t::scratch_dir dir;
+  { std::ofstream(dir / "hosts") << "192.0.2.77 injected.test\n"; }
+  const std::string path = dir / "hosts";
+  for (const auto& [code, want] : {std::pair{ENFILE, resolve_error::system_fd_quota_exceeded},
+                                   std::pair{ENOMEM, resolve_error::system_resources}}) {
+    const int rc = t::run_in_child([&, code = code] {
+      if (!t::inject_errno(SYS_openat, code, AT_FDCWD)) return 100;  // fopen of the hosts file
+      auto o = no_dns();
+      o.hosts_file = path;
+      auto r = dial::resolve("injected.test", 1, o);
+      if (r) return 101;
+      if (dial::last_native_error() != code) return 102;
+      return static_cast<int>(r.error());
+    });
+    EXPECT_EQ(rc, static_cast<int>(want)) << "errno " << code << ", child status " << rc;
+  }
 }
 
 TEST(Resolve, AlreadyCanceledIsCanceled) {
