@@ -9,11 +9,13 @@
 #include <span>
 #include <stop_token>
 #include <string_view>
+#include <utility>
 
 #include "dial/address.hpp"
 #include "dial/dialer.hpp"
 #include "dial/error.hpp"
 #include "dial/export.hpp"
+#include "dial/socket.hpp"
 
 namespace dial {
 
@@ -33,6 +35,10 @@ struct engine_options {
   std::size_t concurrency = 4096;           ///< connects in flight at once, over all threads (>= 1)
   std::chrono::milliseconds timeout{2000};  ///< per-connect deadline, from the moment it starts
   unsigned threads = 0;  ///< rings / epoll sets, one per thread; 0 = number of cores
+  /// Hand each successful connect's socket to the sink (engine_result::take_socket()) instead
+  /// of closing it: for load generators, connection-pool warm-up and fan-out clients. A kept
+  /// socket is an ordinary descriptor and counts against RLIMIT_NOFILE (docs/engine.md).
+  bool keep_connections = false;
 };
 
 /// The names a single connect of the engine can end with: connect_until's (connect's fourteen,
@@ -54,6 +60,16 @@ struct engine_result {
   int native_code;  ///< raw errno behind the outcome (0 on success / Timeout / Canceled)
   std::chrono::nanoseconds elapsed;  ///< from the start of this connect to its result
   bool self_connect;  ///< loopback self-connect (local == peer): reported as ConnectionRefused
+
+  /// With engine_options::keep_connections, a successful result's connected socket: a stream
+  /// socket in non-blocking mode, close-on-exec, now owned by the caller. Handed over once: a
+  /// second call, a failed result or keep_connections off give an empty owned_socket. A socket
+  /// that on_result does not take is closed when on_result returns.
+  [[nodiscard]] owned_socket take_socket() const noexcept {
+    return owned_socket(std::exchange(kept, invalid_socket));
+  }
+  /// The socket take_socket() hands over (implementation detail: use take_socket()).
+  mutable socket_t kept = invalid_socket;
 };
 
 /// Receives results as they complete. The engine serialises calls (never two at once), from
@@ -85,7 +101,8 @@ DIAL_DECLARE_ERROR_SET(engine_create_error, DIAL_ENGINE_CREATE_ERRORS);
 
 /// Runs many TCP connects concurrently with a concurrency limit and a per-connect deadline,
 /// streaming each result to a sink. One io_uring ring or epoll set per thread; the threads take
-/// targets from one atomic cursor. Movable, not copyable. Linux only.
+/// targets from one atomic cursor. Movable, not copyable. Linux (io_uring, epoll) and Windows
+/// (IOCP with ConnectEx).
 class DIAL_API engine {
  public:
   /// Probes and sets up the back-end: for io_uring a ring, a NOP round trip and an opcode probe
@@ -109,7 +126,7 @@ class DIAL_API engine {
   [[nodiscard]] std::size_t concurrency() const noexcept;
 
   /// Connects to every target (TCP stream sockets, non-blocking, close-on-exec; each socket is
-  /// closed right after its result), at most `concurrency` at a time, streaming each result to
+  /// closed right after its result unless keep_connections hands it over), at most `concurrency` at a time, streaming each result to
   /// `sink`. Returns when every target has a result, or when `stop` is requested (then every
   /// started connect gets Canceled and unstarted targets get no result). Returns the count of
   /// results delivered. Unix addresses are accepted (AF_UNIX stream sockets).
