@@ -126,10 +126,11 @@ class DIAL_API engine {
   [[nodiscard]] std::size_t concurrency() const noexcept;
 
   /// Connects to every target (TCP stream sockets, non-blocking, close-on-exec; each socket is
-  /// closed right after its result unless keep_connections hands it over), at most `concurrency` at a time, streaming each result to
-  /// `sink`. Returns when every target has a result, or when `stop` is requested (then every
-  /// started connect gets Canceled and unstarted targets get no result). Returns the count of
-  /// results delivered. Unix addresses are accepted (AF_UNIX stream sockets).
+  /// closed right after its result unless keep_connections hands it over), at most `concurrency` at
+  /// a time, streaming each result to `sink`. Returns when every target has a result, or when
+  /// `stop` is requested (then every started connect gets Canceled and unstarted targets get no
+  /// result). Returns the count of results delivered. Unix addresses are accepted (AF_UNIX stream
+  /// sockets).
   std::size_t run(std::span<const address> targets, engine_sink& sink, std::stop_token stop = {});
 
   /// Implementation detail (src/linux/engine.cpp).

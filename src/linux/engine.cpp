@@ -106,17 +106,19 @@ bool in_ephemeral_range(std::uint16_t port) noexcept {
   return port >= r.low && port <= r.high;
 }
 
-void deliver(run_shared& run, const slot& s, const outcome& o, clock::time_point now) {
-  const engine_result r{s.target,
-                        run.targets[s.target],
-                        o.result,
-                        o.native_code,
-                        std::chrono::duration_cast<std::chrono::nanoseconds>(now - s.start),
-                        o.self_connect};
+void deliver(run_shared& run, const slot& s, const outcome& o, clock::time_point now, int kept) {
+  engine_result r{s.target,
+                  run.targets[s.target],
+                  o.result,
+                  o.native_code,
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(now - s.start),
+                  o.self_connect};
+  r.kept = kept;
   {
     const std::lock_guard lock(run.sink_mutex);
     run.sink->on_result(r);
   }
+  if (r.kept >= 0) dial::close(r.kept);  // not taken
   run.delivered.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -168,6 +170,7 @@ struct engine::impl {
   engine_backend backend = engine_backend::epoll;
   std::size_t concurrency = 0;
   std::chrono::nanoseconds timeout{};
+  bool keep = false;
   std::vector<std::unique_ptr<detail::eng::worker>> workers;
 };
 
@@ -218,6 +221,7 @@ std::expected<engine, engine_create_error> engine::create(const engine_options& 
     return std::unexpected(engine_create_error::invalid_option);
   auto p = std::make_unique<impl>();
   p->timeout = o.timeout;
+  p->keep = o.keep_connections;
   create_failure last{engine_create_error::unexpected, 0};
   for (const engine_backend b : {engine_backend::io_uring, engine_backend::epoll}) {
     if (o.backend != engine_backend::automatic && o.backend != b) continue;
@@ -255,6 +259,7 @@ std::size_t engine::run(std::span<const address> targets, engine_sink& sink, std
   shared.sink = &sink;
   shared.stop = std::move(stop);
   shared.timeout = impl_->timeout;
+  shared.keep = impl_->keep;
   auto& ws = impl_->workers;
   // The caller's thread drives the first worker; the others get a thread each (fewer when
   // there are fewer targets than workers). A thread that cannot start leaves its share to the

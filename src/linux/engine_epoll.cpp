@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cerrno>
+#include <utility>
 
 #include "linux/engine_impl.hpp"
 
@@ -114,7 +115,9 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
     return false;
   }
   epoll_event ev{};
-  ev.events = EPOLLOUT;
+  // One-shot: after its one event the registration stays disarmed, so a socket handed over by
+  // keep_connections never reports to this set again (no EPOLL_CTL_DEL needed).
+  ev.events = EPOLLOUT | EPOLLONESHOT;
   ev.data.u32 = i;
   if (::epoll_ctl(ep_, EPOLL_CTL_ADD, s.fd, &ev) != 0) {
     // ENOMEM / ENOSPC (max_user_watches): the attempt cannot be watched.
@@ -133,11 +136,14 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
 void epoll_worker::finish(run_shared& run, std::uint32_t i, const outcome& o,
                           clock::time_point now) {
   slot& s = slots_[i];
-  if (s.fd >= 0) {
+  int kept = -1;
+  if (run.keep && o.result && s.fd >= 0) {
+    kept = std::exchange(s.fd, -1);  // handed over (its one-shot registration stays disarmed)
+  } else if (s.fd >= 0) {
     dial::close(s.fd);
     s.fd = -1;
   }
-  deliver(run, s, o, now);
+  deliver(run, s, o, now, kept);
   s.state = slot_state::idle;
   s.target = no_target;
   --in_flight_;

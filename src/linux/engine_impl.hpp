@@ -74,6 +74,7 @@ struct run_shared {
   engine_sink* sink = nullptr;            ///< where results go
   std::stop_token stop;                   ///< cancellation
   std::chrono::nanoseconds timeout{};     ///< per-connect deadline
+  bool keep = false;                      ///< engine_options::keep_connections
   std::atomic<std::size_t> cursor{0};     ///< the next target to take
   std::atomic<std::size_t> delivered{0};  ///< results given to the sink
   std::mutex sink_mutex;                  ///< serialises sink calls
@@ -112,8 +113,10 @@ bool is_self_connect(int fd, const address& target) noexcept;
 /// self-connect). Read once from /proc/sys/net/ipv4/ip_local_port_range.
 bool in_ephemeral_range(std::uint16_t port) noexcept;
 
-/// Gives one result to the sink (serialised) and counts it.
-void deliver(run_shared& run, const slot& s, const outcome& o, clock::time_point now);
+/// Gives one result to the sink (serialised) and counts it. `kept` is the connected socket a
+/// keep_connections run hands over (-1: none); it is closed after on_result unless taken.
+void deliver(run_shared& run, const slot& s, const outcome& o, clock::time_point now,
+             int kept = -1);
 
 /// One ring or epoll set, driven by one thread during run().
 class worker {

@@ -1,4 +1,5 @@
 // src/linux/engine_uring.cpp: the io_uring back-end: direct-descriptor socket, connect, close.
+#include <fcntl.h>
 #include <liburing.h>
 #include <unistd.h>
 
@@ -47,7 +48,9 @@ class uring_worker final : public worker {
   void start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now);
   void on_cqe(run_shared& run, std::uint64_t data, int res, clock::time_point now);
   void on_connect(run_shared& run, std::uint32_t i, int res, clock::time_point now);
-  void finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now);
+  void on_kept(run_shared& run, std::uint32_t i, int res, clock::time_point now);
+  void finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
+              int kept = -1);
   void cancel(std::uint32_t i, slot_state why) noexcept;
   void close_file(std::uint32_t i) noexcept;
   void expire(const run_shared& run, clock::time_point now) noexcept;
@@ -146,7 +149,7 @@ void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   ++in_flight_;
   const address& a = run.targets[t];
   const auto len = static_cast<unsigned>(a.to_native(addrs_[i]));
-  reserve(3);
+  reserve(4);
   if (s.has_file) {  // the previous socket of this slot: closed first, whatever happens
     io_uring_sqe* c = sqe();
     io_uring_prep_close_direct(c, i);
@@ -168,6 +171,15 @@ void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
                         len);
   co->flags |= IOSQE_FIXED_FILE;
   io_uring_sqe_set_data64(co, tag(i, s.generation, kind::connect));
+  if (run.keep) {
+    // keep_connections: a connected socket becomes a regular descriptor in the same chain, so a
+    // success posts one completion, the install's (its result is the descriptor).
+    co->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe* in = sqe();
+    io_uring_prep_rw(static_cast<int>(op_fixed_fd_install), in, static_cast<int>(i), nullptr, 0, 0);
+    in->flags |= IOSQE_FIXED_FILE;
+    io_uring_sqe_set_data64(in, tag(i, s.generation, kind::install));
+  }
   s.has_file = true;
   deadlines_.push(i);
 }
@@ -189,15 +201,17 @@ void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::t
         s.socket_errno = -res;
       }
       return;
-    case kind::install: {
-      outcome o = succeeded();
-      if (res >= 0) {  // a regular descriptor for the connected socket: ask getsockname
-        if (is_self_connect(res, run.targets[s.target])) o = self_connected();
-        ::close(res);
-      }  // else (EMFILE...): the check is skipped and the connect reported as it completed
-      finish(run, i, o, now);
+    case kind::install:
+      if (run.keep) return on_kept(run, i, res, now);
+      {
+        outcome o = succeeded();
+        if (res >= 0) {  // a regular descriptor for the connected socket: ask getsockname
+          if (is_self_connect(res, run.targets[s.target])) o = self_connected();
+          ::close(res);
+        }  // else (EMFILE...): the check is skipped and the connect reported as it completed
+        finish(run, i, o, now);
+      }
       return;
-    }
     case kind::cancel:
     case kind::close: return;  // a cancel that found nothing (ENOENT, EALREADY); a CLOSE failure
   }
@@ -229,10 +243,35 @@ void uring_worker::on_connect(run_shared& run, std::uint32_t i, int res, clock::
   io_uring_sqe_set_data64(e, tag(i, s.generation, kind::install));
 }
 
-void uring_worker::finish(run_shared& run, std::uint32_t i, const outcome& o,
-                          clock::time_point now) {
+// keep_connections: the install linked after the connect completed. ECANCELED: the connect
+// failed or was canceled, and its own completion reports it.
+void uring_worker::on_kept(run_shared& run, std::uint32_t i, int res, clock::time_point now) {
   slot& s = slots_[i];
-  deliver(run, s, o, now);
+  if (res == -ECANCELED) return;
+  if (s.state == slot_state::connecting) deadlines_.remove(i);
+  if (res < 0) {  // connected, but no descriptor to hand over (EMFILE at RLIMIT_NOFILE, ...)
+    const socket_error e = socket_error_from_native(-res);
+    return finish(run, i, {std::unexpected(widen<engine_connect_error>(e)), -res, false}, now);
+  }
+  const address& a = run.targets[s.target];
+  outcome o = succeeded();
+  if (s.state == slot_state::timed_out) o = timed_out();  // the deadline passed first
+  if (s.state == slot_state::canceled) o = canceled();
+  if (o.result && a.is_ip() && in_ephemeral_range(a.port()) && is_self_connect(res, a))
+    o = self_connected();
+  if (!o.result) {
+    ::close(res);
+    return finish(run, i, o, now);
+  }
+  // An IP socket was opened blocking (see start()); a kept socket is non-blocking as documented.
+  if (a.is_ip()) ::fcntl(res, F_SETFL, ::fcntl(res, F_GETFL) | O_NONBLOCK);
+  finish(run, i, o, now, res);
+}
+
+void uring_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
+                          int kept) {
+  slot& s = slots_[i];
+  deliver(run, s, o, now, kept);
   s.state = slot_state::idle;
   s.target = no_target;
   --in_flight_;

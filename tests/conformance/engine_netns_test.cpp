@@ -71,6 +71,7 @@ int run_and_check(engine_backend b, const std::vector<expectation>& set,
 
 TEST(EngineNetns, BothBackendsGiveIdenticalResultsOnAMixedSet) {
   if (!t::is_root()) GTEST_SKIP() << t::needs_root;
+  if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
   const int rc = conf::in_netns([] {
     if (!conf::add_silent_link("192.0.2.1/24")) return static_cast<int>(conf::setup_failed);
     if (!conf::setup("ip route add unreachable 198.51.100.0/25 && "
@@ -110,7 +111,13 @@ TEST(EngineNetns, BothBackendsGiveIdenticalResultsOnAMixedSet) {
 // very port (nothing bound there) can only get that port as its local one, so the kernel connects
 // the socket to itself. The engine must report it as not open.
 // (One namespace per back-end: the self-connected socket leaves the one port in TIME_WAIT.)
-class EngineSelfConnect : public ::testing::TestWithParam<engine_backend> {};
+class EngineSelfConnect : public ::testing::TestWithParam<engine_backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == engine_backend::io_uring)
+      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
+  }
+};
 
 TEST_P(EngineSelfConnect, IsReportedAsRefused) {
   if (!t::is_root()) GTEST_SKIP() << t::needs_root;

