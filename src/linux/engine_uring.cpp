@@ -30,7 +30,7 @@ constexpr std::uint64_t tag(std::uint32_t slot_index, std::uint32_t gen, kind k)
 class uring_worker final : public worker {
  public:
   uring_worker(io_uring ring, std::uint32_t n)
-      : ring_(ring), slots_(n), addrs_(n), deadlines_(slots_) {
+      : ring_(ring), slots_(n), addrs_(ring_.sq.ring_entries), deadlines_(slots_) {
     free_.reserve(n);
     for (std::uint32_t i = n; i-- > 0;) free_.push_back(i);
   }
@@ -58,7 +58,11 @@ class uring_worker final : public worker {
 
   io_uring ring_;
   std::vector<slot> slots_;
-  std::vector<sockaddr_storage> addrs_;  // the connect address, read by the kernel at submit
+  // The connect addresses, one per submission-queue entry: the kernel copies a linked CONNECT's
+  // address while io_uring_enter submits it (Linux 6.1: io_req_prep_async for a link member;
+  // 6.10+: at prep), so an address lives only as long as its entry, not its connect, and the
+  // memory is the SQ's size (at most 4096 x 128 B), not the slots' (docs/engine.md).
+  std::vector<sockaddr_storage> addrs_;
   std::vector<std::uint32_t> free_;      // stack of idle slots
   deadline_list deadlines_;
   std::size_t in_flight_ = 0;
@@ -148,7 +152,6 @@ void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   s.generation = (s.generation + 1) & 0xFFFFFFu;
   ++in_flight_;
   const address& a = run.targets[t];
-  const auto len = static_cast<unsigned>(a.to_native(addrs_[i]));
   reserve(4);
   if (s.has_file) {  // the previous socket of this slot: closed first, whatever happens
     io_uring_sqe* c = sqe();
@@ -167,8 +170,9 @@ void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   so->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
   io_uring_sqe_set_data64(so, tag(i, s.generation, kind::socket));
   io_uring_sqe* co = sqe();
-  io_uring_prep_connect(co, static_cast<int>(i), reinterpret_cast<const sockaddr*>(&addrs_[i]),
-                        len);
+  sockaddr_storage& to = addrs_[static_cast<std::size_t>(co - ring_.sq.sqes)];
+  const auto len = static_cast<unsigned>(a.to_native(to));
+  io_uring_prep_connect(co, static_cast<int>(i), reinterpret_cast<const sockaddr*>(&to), len);
   co->flags |= IOSQE_FIXED_FILE;
   io_uring_sqe_set_data64(co, tag(i, s.generation, kind::connect));
   if (run.keep) {
@@ -340,9 +344,13 @@ create_failure failure(int code) noexcept {
   return {e, code};
 }
 
+// The SQ holds a few chains (4 entries at most each); the CQ one completion per slot and some
+// room: a connect that succeeds posts one completion, a failure one or two (the socket step's
+// and the cancelled connect's), and a burst beyond the CQ waits in the kernel's overflow list
+// (IORING_FEAT_NODROP), never lost. 16 B per CQ entry is most of a slot's cost (docs/engine.md).
 int init_ring(io_uring& ring, std::uint32_t slots) noexcept {
-  const unsigned sq = std::clamp(std::bit_ceil(3u * slots), 8u, 4096u);
-  const unsigned cq = std::clamp(std::bit_ceil(2u * slots + 64u), 2u * sq, 65536u);
+  const unsigned sq = std::clamp(std::bit_ceil(4u * slots), 8u, 4096u);
+  const unsigned cq = std::clamp(std::bit_ceil(slots + 64u), 2u * sq, 65536u);
   io_uring_params p{};
   p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
   p.cq_entries = cq;
