@@ -47,6 +47,8 @@ struct slot {
   std::uint32_t generation = 0;    ///< io_uring: counts starts, to tell stale completions
   slot_state state = slot_state::idle;  ///< what it is doing
   bool has_file = false;                ///< io_uring: the direct descriptor still holds the socket
+  bool reusable = false;    ///< io_uring: that socket's last connect was refused (reuse it)
+  std::uint8_t family = 0;  ///< io_uring: that socket's address family
 };
 
 /// The in-flight slots in start order. Every connect has the same timeout, so start order is

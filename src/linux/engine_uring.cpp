@@ -16,8 +16,21 @@ namespace {
 // than Debian 12's liburing headers, so spelled here; the probe checks the kernel has it.
 constexpr unsigned op_fixed_fd_install = 54;
 
+// socket_errno's mark: the reuse chain's disconnect failed, start the target on a fresh socket.
+constexpr int restart_fresh = -2;
+
 // What a completion is for: user_data = slot << 32 | generation (24 bits) << 8 | kind.
-enum class kind : std::uint8_t { connect = 1, socket = 2, cancel = 3, close = 4, install = 5 };
+enum class kind : std::uint8_t {
+  connect = 1,
+  socket = 2,
+  cancel = 3,
+  close = 4,
+  install = 5,
+  disconnect = 6
+};
+
+// connect(AF_UNSPEC): dissolves a socket's association (a refused socket's, to reuse it).
+constexpr sockaddr unspecified{AF_UNSPEC, {}};
 
 constexpr std::uint64_t tag(std::uint32_t slot_index, std::uint32_t gen, kind k) noexcept {
   return std::uint64_t{slot_index} << 32 | std::uint64_t{gen & 0xFFFFFFu} << 8 |
@@ -46,6 +59,7 @@ class uring_worker final : public worker {
   void fill(run_shared& run, clock::time_point now);
   void reap(run_shared& run, clock::time_point now);
   void start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now);
+  void chain(const run_shared& run, std::uint32_t i, const address& a, bool reuse);
   void on_cqe(run_shared& run, std::uint64_t data, int res, clock::time_point now);
   void on_connect(run_shared& run, std::uint32_t i, int res, clock::time_point now);
   void on_kept(run_shared& run, std::uint32_t i, int res, clock::time_point now);
@@ -63,7 +77,7 @@ class uring_worker final : public worker {
   // 6.10+: at prep), so an address lives only as long as its entry, not its connect, and the
   // memory is the SQ's size (at most 4096 x 128 B), not the slots' (docs/engine.md).
   std::vector<sockaddr_storage> addrs_;
-  std::vector<std::uint32_t> free_;      // stack of idle slots
+  std::vector<std::uint32_t> free_;  // stack of idle slots
   deadline_list deadlines_;
   std::size_t in_flight_ = 0;
   bool targets_left_ = true;
@@ -152,23 +166,46 @@ void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   s.generation = (s.generation + 1) & 0xFFFFFFu;
   ++in_flight_;
   const address& a = run.targets[t];
+  const bool reuse = s.has_file && s.reusable && s.family == a.family();
+  s.reusable = false;
+  chain(run, i, a, reuse);
+  deadlines_.push(i);
+}
+
+// The connect of slot i's target `a`, one linked chain, on a fresh socket or (reuse) on the
+// slot's socket whose last connect was refused.
+void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& a, bool reuse) {
+  slot& s = slots_[i];
   reserve(4);
-  if (s.has_file) {  // the previous socket of this slot: closed first, whatever happens
-    io_uring_sqe* c = sqe();
-    io_uring_prep_close_direct(c, i);
-    c->flags |= IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
-    io_uring_sqe_set_data64(c, tag(i, s.generation, kind::close));
+  if (reuse) {
+    // A refused TCP socket is reusable: connect(AF_UNSPEC) dissolves what is left of the last
+    // attempt (tcp_disconnect: its source address, its state), and the next connect runs on the
+    // same socket. That saves a socket's creation and release, most of a refused connect's
+    // kernel time (docs/engine.md: a scan of closed ports). If the disconnect fails, the connect
+    // is cancelled and the target starts again on a fresh socket (on_connect).
+    io_uring_sqe* d = sqe();
+    io_uring_prep_connect(d, static_cast<int>(i), &unspecified, sizeof unspecified.sa_family);
+    d->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(d, tag(i, s.generation, kind::disconnect));
+  } else {
+    if (s.has_file) {  // the previous socket of this slot: closed first, whatever happens
+      io_uring_sqe* c = sqe();
+      io_uring_prep_close_direct(c, i);
+      c->flags |= IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
+      io_uring_sqe_set_data64(c, tag(i, s.generation, kind::close));
+    }
+    // An IP socket is blocking: io_uring issues the connect non-blocking itself and polls for
+    // the result; a socket opened O_NONBLOCK would complete with EINPROGRESS if io-wq ever ran
+    // it. A Unix socket is opened O_NONBLOCK: its connect never waits for a handshake (it
+    // succeeds or fails at once), and a full backlog must be EAGAIN (WouldBlock) as on epoll,
+    // not a poll that lasts until the deadline.
+    io_uring_sqe* so = sqe();
+    const int type = a.is_unix() ? SOCK_STREAM | SOCK_NONBLOCK : SOCK_STREAM;
+    io_uring_prep_socket_direct(so, a.family(), type, 0, i, 0);
+    so->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(so, tag(i, s.generation, kind::socket));
+    s.family = static_cast<std::uint8_t>(a.family());
   }
-  // An IP socket is blocking: io_uring issues the connect non-blocking itself and polls for the
-  // result; a socket opened O_NONBLOCK would complete with EINPROGRESS if io-wq ever ran it. A
-  // Unix socket is opened O_NONBLOCK: its connect never waits for a handshake (it succeeds or
-  // fails at once), and a full backlog must be EAGAIN (WouldBlock) as on epoll, not a poll that
-  // lasts until the deadline.
-  io_uring_sqe* so = sqe();
-  const int type = a.is_unix() ? SOCK_STREAM | SOCK_NONBLOCK : SOCK_STREAM;
-  io_uring_prep_socket_direct(so, a.family(), type, 0, i, 0);
-  so->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-  io_uring_sqe_set_data64(so, tag(i, s.generation, kind::socket));
   io_uring_sqe* co = sqe();
   sockaddr_storage& to = addrs_[static_cast<std::size_t>(co - ring_.sq.sqes)];
   const auto len = static_cast<unsigned>(a.to_native(to));
@@ -185,7 +222,6 @@ void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
     io_uring_sqe_set_data64(in, tag(i, s.generation, kind::install));
   }
   s.has_file = true;
-  deadlines_.push(i);
 }
 
 void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::time_point now) {
@@ -216,6 +252,9 @@ void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::t
         finish(run, i, o, now);
       }
       return;
+    case kind::disconnect:  // failed: its CONNECT completes with ECANCELED and starts afresh
+      s.socket_errno = restart_fresh;
+      return;
     case kind::cancel:
     case kind::close: return;  // a cancel that found nothing (ENOENT, EALREADY); a CLOSE failure
   }
@@ -231,11 +270,20 @@ void uring_worker::on_connect(run_shared& run, std::uint32_t i, int res, clock::
   }
   if (s.state == slot_state::timed_out) return finish(run, i, timed_out(), now);
   if (s.state == slot_state::canceled) return finish(run, i, canceled(), now);
+  if (res == -ECANCELED && s.socket_errno == restart_fresh) {  // the disconnect failed
+    s.socket_errno = 0;
+    chain(run, i, run.targets[s.target], false);
+    deadlines_.push(i);  // behind later starts: expired at most one timeout late (never seen)
+    return;
+  }
   if (res == -ECANCELED) {  // SOCKET failed and its completion is still to come
     s.socket_errno = -1;
     return;
   }
-  if (res < 0) return finish(run, i, from_connect_errno(-res, "io_uring connect"), now);
+  if (res < 0) {
+    s.reusable = res == -ECONNREFUSED && run.targets[s.target].is_ip();
+    return finish(run, i, from_connect_errno(-res, "io_uring connect"), now);
+  }
   const address& a = run.targets[s.target];
   if (!a.is_ip() || !in_ephemeral_range(a.port())) return finish(run, i, succeeded(), now);
   // Only a port the kernel could pick as our own local port can be a self-connect: make the

@@ -162,3 +162,91 @@ INSTANTIATE_TEST_SUITE_P(Backends, EngineSelfConnect,
                          });
 
 }  // namespace
+
+namespace {
+
+// A socket whose connect was refused is reused for the slot's next target (io_uring: after
+// connect(AF_UNSPEC)); the reuse must not carry the last attempt's source address over. One slot
+// alternates between a refused port on 127.0.0.1 and a listener on 192.0.2.1 (a second local
+// address): each kept connection to 192.0.2.1 must have 192.0.2.1 as its source, and each
+// accepted peer likewise, as a fresh socket would.
+class EngineReuse : public ::testing::TestWithParam<engine_backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == engine_backend::io_uring)
+      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
+  }
+};
+
+struct keeping_sink final : dial::engine_sink {
+  explicit keeping_sink(std::size_t n) : ids(n, -1), sockets(n) {}
+  void on_result(const dial::engine_result& r) override {
+    ids.at(r.index) = r.outcome ? 0 : static_cast<int>(r.outcome.error());
+    sockets.at(r.index) = r.take_socket();
+  }
+  std::vector<int> ids;
+  std::vector<dial::owned_socket> sockets;
+};
+
+TEST_P(EngineReuse, ARefusedSocketReusedKeepsNoOldSourceAddress) {
+  if (!t::is_root()) GTEST_SKIP() << t::needs_root;
+  const engine_backend b = GetParam();
+  const int rc = conf::in_netns([b] {
+    if (!conf::setup("ip addr add 192.0.2.1/32 dev lo"))
+      return static_cast<int>(conf::setup_failed);
+    auto closed = t::closed_tcp_port(AF_INET);
+    t::fd l = t::make_socket(AF_INET, SOCK_STREAM);
+    const t::addr where = t::ip("192.0.2.1", 0);
+    if (::bind(l.get(), where.sa(), where.len) != 0 || ::listen(l.get(), 256) != 0)
+      return static_cast<int>(conf::setup_failed);
+    t::addr bound;
+    bound.len = sizeof bound.ss;
+    ::getsockname(l.get(), bound.sa(), &bound.len);
+    const dial::address refused = *dial::address::from_native(closed.where.sa(), closed.where.len);
+    const dial::address open = *dial::address::from_native(bound.sa(), bound.len);
+    std::vector<dial::address> targets;
+    for (int i = 0; i < 100; ++i) targets.push_back(i % 2 == 0 ? refused : open);
+    dial::engine_options o;
+    o.backend = b;
+    o.concurrency = 1;  // one slot: every target after a refused one runs on the reused socket
+    o.threads = 1;
+    o.keep_connections = true;
+    auto e = dial::engine::create(o);
+    if (!e) return static_cast<int>(conf::setup_failed);
+    keeping_sink sink(targets.size());
+    if (e->run(targets, sink) != targets.size()) return 60;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      const int want = i % 2 == 0 ? id(engine_connect_error::connection_refused) : 0;
+      if (sink.ids[i] != want) {
+        std::fprintf(stderr, "target %zu: id %d, want %d\n", i, sink.ids[i], want);
+        return 61;
+      }
+      if (i % 2 == 0) continue;
+      sockaddr_storage local{};
+      socklen_t len = sizeof local;
+      ::getsockname(sink.sockets[i].get(), reinterpret_cast<sockaddr*>(&local), &len);
+      const auto a = dial::address::from_native(reinterpret_cast<sockaddr*>(&local), len);
+      if (!a || a->to_string().rfind("192.0.2.1:", 0) != 0) {
+        std::fprintf(stderr, "target %zu: source %s\n", i, a ? a->to_string().c_str() : "?");
+        return 62;
+      }
+      t::addr peer;
+      peer.len = sizeof peer.ss;
+      const int c = ::accept(l.get(), peer.sa(), &peer.len);
+      if (c < 0) return 63;
+      ::close(c);
+      const auto p = dial::address::from_native(peer.sa(), peer.len);
+      if (!p || p->to_string().rfind("192.0.2.1:", 0) != 0) return 64;
+    }
+    return 0;
+  });
+  EXPECT_EQ(rc, 0) << conf::describe(rc);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EngineReuse,
+                         ::testing::Values(engine_backend::io_uring, engine_backend::epoll),
+                         [](const ::testing::TestParamInfo<engine_backend>& p) {
+                           return std::string(dial::name(p.param));
+                         });
+
+}  // namespace
