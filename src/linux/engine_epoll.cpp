@@ -30,7 +30,10 @@ class epoll_worker final : public worker {
   clock::time_point reap(run_shared& run, int timeout_ms);
   // Starts targets[t] in slot i; false when it finished at once (the slot is free again).
   bool start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now);
-  void finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now);
+  // registered: the socket is in the set (a refused one is then kept for reuse).
+  void finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
+              bool registered = false);
+  void close_idle() noexcept;
   void complete(run_shared& run, std::uint32_t i, clock::time_point now);
   void expire(run_shared& run, clock::time_point now);
   void cancel_all(run_shared& run, clock::time_point now);
@@ -50,6 +53,7 @@ void epoll_worker::run(run_shared& run) {
     clock::time_point now = clock::now();
     if (run.stop.stop_requested()) {
       cancel_all(run, now);
+      close_idle();
       return;
     }
     if (targets_left && !free_.empty()) {
@@ -57,7 +61,10 @@ void epoll_worker::run(run_shared& run) {
       targets_left = run.cursor.load(std::memory_order_relaxed) < run.targets.size();
     }
     if (in_flight_ == 0) {
-      if (!targets_left) return;
+      if (!targets_left) {
+        close_idle();
+        return;
+      }
       continue;
     }
     now = reap(run, wait_ms(run, now));
@@ -94,14 +101,30 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   s.state = slot_state::connecting;
   ++in_flight_;
   const address& a = run.targets[t];
-  const auto sock = dial::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (!sock) {
-    finish(run, i,
-           {std::unexpected(widen<engine_connect_error>(sock.error())), last_native_error(), false},
-           now);
-    return false;
+  // A socket whose connect was refused is reused for a target of its family, after
+  // connect(AF_UNSPEC) dissolved the last attempt (tcp_disconnect); it is still in the set,
+  // disarmed (one-shot), and is armed again below. That saves socket(), close() and an ADD.
+  bool reused = false;
+  if (s.fd >= 0) {
+    const sockaddr unspecified{AF_UNSPEC, {}};
+    reused = s.family == a.family() && ::connect(s.fd, &unspecified, sizeof(sa_family_t)) == 0;
+    if (!reused) {
+      dial::close(s.fd);
+      s.fd = -1;
+    }
   }
-  s.fd = *sock;
+  if (!reused) {
+    const auto sock = dial::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (!sock) {
+      finish(
+          run, i,
+          {std::unexpected(widen<engine_connect_error>(sock.error())), last_native_error(), false},
+          now);
+      return false;
+    }
+    s.fd = *sock;
+    s.family = static_cast<std::uint8_t>(a.family());
+  }
   sockaddr_storage ss;
   const socklen_t len = a.to_native(ss);
   const auto c = dial::connect(s.fd, reinterpret_cast<const sockaddr*>(&ss), len);
@@ -119,7 +142,7 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   // keep_connections never reports to this set again (no EPOLL_CTL_DEL needed).
   ev.events = EPOLLOUT | EPOLLONESHOT;
   ev.data.u32 = i;
-  if (::epoll_ctl(ep_, EPOLL_CTL_ADD, s.fd, &ev) != 0) {
+  if (::epoll_ctl(ep_, reused ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s.fd, &ev) != 0) {
     // ENOMEM / ENOSPC (max_user_watches): the attempt cannot be watched.
     const int e = errno;
     finish(run, i,
@@ -133,14 +156,15 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   return true;
 }
 
-void epoll_worker::finish(run_shared& run, std::uint32_t i, const outcome& o,
-                          clock::time_point now) {
+void epoll_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
+                          bool registered) {
   slot& s = slots_[i];
   int kept = -1;
   if (run.keep && o.result && s.fd >= 0) {
     kept = std::exchange(s.fd, -1);  // handed over (its one-shot registration stays disarmed)
-  } else if (s.fd >= 0) {
-    dial::close(s.fd);
+  } else if (s.fd >= 0 && !(registered && o.native_code == ECONNREFUSED && !o.self_connect &&
+                            run.targets[s.target].is_ip())) {
+    dial::close(s.fd);  // a refused socket that the set watched stays for reuse (start())
     s.fd = -1;
   }
   deliver(run, s, o, now, kept);
@@ -150,6 +174,15 @@ void epoll_worker::finish(run_shared& run, std::uint32_t i, const outcome& o,
   free_.push_back(i);
 }
 
+// The sockets kept for reuse, closed when a run ends (closing removes them from the set).
+void epoll_worker::close_idle() noexcept {
+  for (const std::uint32_t i : free_)
+    if (slots_[i].fd >= 0) {
+      dial::close(slots_[i].fd);
+      slots_[i].fd = -1;
+    }
+}
+
 void epoll_worker::complete(run_shared& run, std::uint32_t i, clock::time_point now) {
   slot& s = slots_[i];
   deadlines_.remove(i);
@@ -157,7 +190,7 @@ void epoll_worker::complete(run_shared& run, std::uint32_t i, clock::time_point 
   if (!r) {
     finish(run, i,
            {std::unexpected(widen<engine_connect_error>(r.error())), last_native_error(), false},
-           now);
+           now, true);
     return;
   }
   const address& a = run.targets[s.target];
