@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build pkg-config git        # toolchain
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
-  libfmt-dev                                   # the dial CLI
+  libfmt-dev libmnl-dev                        # the dial CLI; dial why's routes (rtnetlink)
   iproute2 valgrind clang-format               # namespace fixtures, instruction counts, style
   g++-mingw-w64-x86-64-posix googletest        # Windows cross build (GoogleTest from source)
   wine wine64                                  # Windows tests: /usr/bin/wine runs wine64

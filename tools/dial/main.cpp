@@ -18,6 +18,7 @@
 #include "host_probe.hpp"
 #include "probe.hpp"
 #include "scan.hpp"
+#include "why.hpp"
 
 namespace {
 
@@ -29,6 +30,7 @@ constexpr int exit_usage = 2;
 constexpr std::string_view help_text = R"(Usage: dial ENDPOINT...
        dial demo
        dial scan HOST -p PORTS | TARGET... | -i FILE   (many connects at once; dial scan --help)
+       dial why TARGET [--json]   (why can't it connect? every step explained; dial why --help)
        dial -h | --help | --version
 
 Connect to each ENDPOINT in turn and print what happened, one line per endpoint:
@@ -169,6 +171,8 @@ int main(int argc, char** argv) try {
   const std::span<char* const> all(argv, static_cast<std::size_t>(argc));
   if (all.size() > 1 && std::string_view(all[1]) == "scan")
     return dial::cli::scan_main(all.subspan(2));  // its own options: dial scan --help
+  if (all.size() > 1 && std::string_view(all[1]) == "why")
+    return dial::cli::why_main(all.subspan(2));  // its own options: dial why --help
   const auto c = parse_command_line(all.subspan(all.empty() ? 0 : 1));  // argv[0] is not ours
   if (!c) return usage_error(c.error());
   switch (c->what) {

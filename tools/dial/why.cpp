@@ -1,0 +1,393 @@
+// tools/dial/why.cpp: `dial why TARGET`: the resolution, the route to each address, the attempt,
+// and what the outcome means, step by step (or as one JSON object).
+#include "why.hpp"
+
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <fstream>
+#include <vector>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "dial/dialer.hpp"
+#include "dial/lookup.hpp"
+#include "endpoint.hpp"
+#include "host_probe.hpp"
+#include "report.hpp"
+
+namespace dial::cli {
+namespace {
+
+using clock_type = dial::deadline_clock;
+using json = nlohmann::ordered_json;
+
+constexpr int exit_ok = 0, exit_failed = 1, exit_usage = 2;
+
+constexpr std::string_view why_help = R"(Usage: dial why TARGET [--timeout DURATION] [--json]
+
+Why can't this host connect? Each step, in order:
+  resolution  which source answered (numeric, the hosts file, or the DNS servers of
+              /etc/resolv.conf), each family's answer (AAAA, A) and its time, or the
+              resolver's own code (ARES_ENOTFOUND, ...)
+  route       for each address, the route the kernel would take (interface, source
+              address, gateway, and the route entry), or the unreachable, prohibit or
+              blackhole route that refuses it (read through rtnetlink)
+  attempt     a connect to that address: its outcome (a name of dial's closed set),
+              the native code and the time
+  meaning     what the outcome means here, and what to do about it
+
+TARGET is HOST:PORT (a name, a.b.c.d or [v6addr]), or unix:/path or unix:@name.
+
+Options:
+  --timeout DURATION  limit for the lookup and for each attempt (default 10s;
+                      units us, ms, s, m; a bare number is milliseconds)
+  --json              print the same as one JSON object
+  -h, --help          show this help and exit
+
+Exit status: 0 an address connected, 1 none did, 2 usage error.
+)";
+
+double ms(std::chrono::nanoseconds d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+std::string family_word(address_kind k) { return k == address_kind::ipv6 ? "AAAA" : "A"; }
+
+// The name servers c-ares will ask: /etc/resolv.conf's nameserver lines, port 53.
+std::vector<std::string> resolv_conf_servers() {
+  std::vector<std::string> out;
+  std::ifstream f("/etc/resolv.conf");
+  std::string line;
+  for (int n = 0; n < 1000 && std::getline(f, line); ++n) {
+    if (!line.starts_with("nameserver")) continue;
+    const auto b = line.find_first_not_of(" \t", 10);
+    if (b == std::string::npos) continue;
+    const std::string server = line.substr(b, line.find_first_of(" \t#", b) - b);
+    out.push_back(server.find(':') != std::string::npos ? fmt::format("[{}]:53", server)
+                                                        : fmt::format("{}:53", server));
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+/// The resolution step.
+struct resolution {
+  std::string host;
+  std::string source;  ///< "numeric", "hosts file /etc/hosts", "DNS"
+  std::vector<std::string> servers;
+  struct answer {
+    address_kind family;
+    std::vector<address> addresses;
+    std::string outcome;  ///< "ok" or the name
+    int native = 0;
+    std::chrono::nanoseconds time{};
+  };
+  std::vector<answer> answers;
+  std::string error;  ///< the lookup's overall name when it gave no address
+  int native = 0;
+};
+
+// Drives one name_lookup with dial::poll until both answers are in or the deadline passes.
+resolution resolve_step(const std::string& host, std::uint16_t port,
+                        clock_type::time_point deadline) {
+  resolution r;
+  r.host = host;
+  const resolve_options opts;
+  const auto start = clock_type::now();
+  auto lookup = name_lookup::start(host, port, opts);
+  if (!lookup) {
+    r.error = std::string(dial::name(lookup.error()));
+    r.native = last_native_error();
+    return r;
+  }
+  const auto numeric =
+      address::parse(host.find(':') != std::string::npos ? "[" + host + "]:1" : host + ":1");
+  if (lookup->answered_at_once())
+    r.source = numeric ? "numeric" : fmt::format("hosts file {}", opts.hosts_file);
+  else {
+    r.source = "DNS";
+    r.servers = resolv_conf_servers();
+  }
+  const auto take = [&] {
+    for (auto& a : lookup->take_answers()) {
+      resolution::answer x{a.family, {}, "ok", a.native, clock_type::now() - start};
+      if (a.result)
+        x.addresses = std::move(*a.result);
+      else
+        x.outcome = std::string(dial::name(a.result.error()));
+      r.answers.push_back(std::move(x));
+    }
+  };
+  take();
+  std::vector<lookup_watch> watch;
+  std::vector<poll_fd> fds;
+  // Bounded by the deadline; each round waits for a descriptor or the resolver's next timer.
+  while (!lookup->finished()) {
+    const auto now = clock_type::now();
+    if (now >= deadline) {
+      r.error = "Timeout";
+      break;
+    }
+    watch.clear();
+    lookup->wait_set(watch);
+    fds.clear();
+    for (const auto& w : watch)
+      fds.push_back(
+          {w.fd, static_cast<short>((w.read ? poll_in : 0) | (w.write ? poll_out : 0)), 0});
+    const auto until = std::min(deadline, lookup->wake_at());
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(until - now).count();
+    (void)dial::poll(fds, static_cast<int>(std::clamp<long long>(wait, 0, 1000)));
+    for (const auto& f : fds)
+      if (f.revents != 0)
+        lookup->on_ready(f.fd, (f.revents & (poll_in | poll_err | poll_hup)) != 0,
+                         (f.revents & poll_out) != 0);
+    lookup->on_tick();
+    take();
+  }
+  bool any = false;
+  for (const auto& a : r.answers) any = any || !a.addresses.empty();
+  if (!any && r.error.empty()) {
+    // The more telling of the two families' errors, as dial::resolve picks it.
+    for (const auto& a : r.answers)
+      if (a.outcome == "UnknownHostName") r.error = a.outcome, r.native = a.native;
+    for (const auto& a : r.answers)
+      if (r.error.empty() && a.outcome != "HostLacksNetworkAddresses")
+        r.error = a.outcome, r.native = a.native;
+    if (r.error.empty()) r.error = "HostLacksNetworkAddresses";
+  }
+  return r;
+}
+
+/// One address: its route, the attempt and what it means.
+struct address_step {
+  address to;
+  std::optional<route_answer> route;
+  std::string route_unavailable;
+  outcome attempt;
+  explanation meaning;
+};
+
+outcome attempt(const address& to, std::chrono::nanoseconds timeout) {
+  auto s = dial::socket(to.family(), SOCK_STREAM, 0);
+  if (!s) return socket_failed(s.error());
+  const owned_socket sock(*s);
+  sockaddr_storage ss{};
+  const socklen_t len = to.to_native(ss);
+  const auto start = clock_type::now();
+  auto r =
+      dial::connect_until(sock.get(), reinterpret_cast<const sockaddr*>(&ss), len, start + timeout);
+  const auto elapsed = clock_type::now() - start;
+  if (r) return {true, "Connected", 0, elapsed};
+  return {false, dial::name(r.error()), dial::last_native_error(), elapsed};
+}
+
+std::string resolver_code(int native) {
+  return code_text(native, dial::resolver_code_name(dial::resolver_backend::c_ares, native));
+}
+
+json route_json(const address_step& s) {
+  if (!s.route) return json{{"unavailable", s.route_unavailable}};
+  const route_answer& r = *s.route;
+  const auto opt = [](const std::string& v) { return v.empty() ? json(nullptr) : json(v); };
+  return json{{"type", r.type},          {"interface", opt(r.interface)},
+              {"source", opt(r.source)}, {"gateway", opt(r.gateway)},
+              {"prefix", opt(r.prefix)}, {"table", opt(r.table)},
+              {"error", r.error},        {"text", route_text(r)}};
+}
+
+}  // namespace
+
+int why_main(std::span<char* const> args) {
+  std::optional<std::string_view> target;
+  std::chrono::nanoseconds timeout = std::chrono::seconds(10);
+  bool as_json = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    if (a == "-h" || a == "--help") {
+      fmt::print("{}", why_help);
+      return exit_ok;
+    }
+    if (a == "--json") {
+      as_json = true;
+    } else if (a == "--timeout" || a.starts_with("--timeout=")) {
+      if (a == "--timeout" && i + 1 == args.size()) {
+        fmt::print(stderr, "dial why: --timeout needs a duration\n");
+        return exit_usage;
+      }
+      const std::string_view v = a == "--timeout" ? std::string_view(args[++i]) : a.substr(10);
+      const auto d = parse_duration(v);
+      if (!d) {
+        fmt::print(stderr, "dial why: bad duration '{}' (500ms, 2s, 1m; a timeout must be > 0)\n",
+                   v);
+        return exit_usage;
+      }
+      timeout = *d;
+    } else if (a.size() > 1 && a.front() == '-') {
+      fmt::print(stderr, "dial why: unknown option '{}'\nTry 'dial why --help'.\n", a);
+      return exit_usage;
+    } else if (target) {
+      fmt::print(stderr, "dial why: one target at a time ('{}' and '{}')\n", *target, a);
+      return exit_usage;
+    } else {
+      target = a;
+    }
+  }
+  if (!target) {
+    fmt::print(stderr, "dial why: no target given\nTry 'dial why --help'.\n");
+    return exit_usage;
+  }
+  // The target: unix:..., a numeric IP endpoint, or HOST:PORT.
+  std::optional<resolution> res;
+  std::vector<address> addresses;
+  const auto e = parse_endpoint(*target);
+  std::string host;
+  std::uint16_t port = 0;
+  if (e && e->value.is_unix()) {
+    addresses.push_back(e->value);
+  } else {
+    if (e) {
+      const std::string t = e->value.to_string();
+      host = e->value.family() == AF_INET6 ? e->value.to_string().substr(1, t.rfind(']') - 1)
+                                           : t.substr(0, t.rfind(':'));
+      port = e->value.port();
+    } else if (const auto h = parse_host_port(*target)) {
+      host = h->host;
+      port = h->port;
+    } else {
+      fmt::print(stderr, "dial why: bad target '{}': {}\n", *target,
+                 e.error().empty() ? "expected HOST:PORT" : e.error());
+      fmt::print(stderr, "dial why: targets are HOST:PORT, {}\n", endpoint_forms);
+      return exit_usage;
+    }
+    res = resolve_step(host, port, clock_type::now() + timeout);
+    for (const auto& a : res->answers)
+      for (const auto& x : a.addresses) addresses.push_back(x);
+    sort_destinations(addresses);
+  }
+  std::vector<address_step> steps;
+  bool connected = false;
+  for (const auto& to : addresses) {
+    address_step s{to, std::nullopt, {}, {}, {}};
+    if (to.is_ip()) s.route = route_to(to, s.route_unavailable);
+    s.attempt = attempt(to, timeout);
+    s.meaning = explain(s.attempt.name, s.attempt.native, s.attempt.elapsed,
+                        s.route ? &*s.route : nullptr, to);
+    connected = connected || s.attempt.connected;
+    steps.push_back(std::move(s));
+  }
+  std::optional<explanation> resolution_meaning;
+  if (res && !res->error.empty())
+    resolution_meaning = explain_resolution(res->error, res->host, join(res->servers));
+
+  if (as_json) {
+    json j = {{"target", std::string(*target)}};
+    if (res) {
+      json answers = json::array();
+      for (const auto& a : res->answers) {
+        json addrs = json::array();
+        for (const auto& x : a.addresses) addrs.push_back(x.to_string());
+        const char* code = a.native != 0 ? nullptr : nullptr;
+        (void)code;
+        answers.push_back({{"family", family_word(a.family)},
+                           {"outcome", a.outcome},
+                           {"addresses", addrs},
+                           {"code", a.native},
+                           {"code_name", std::string(dial::resolver_code_name(
+                                             dial::resolver_backend::c_ares, a.native))},
+                           {"time_us", ms(a.time) * 1e3}});
+      }
+      j["resolution"] = {{"host", res->host},
+                         {"source", res->source},
+                         {"servers", res->servers},
+                         {"answers", answers},
+                         {"error", res->error.empty() ? json(nullptr) : json(res->error)}};
+      if (resolution_meaning)
+        j["resolution"]["meaning"] = resolution_meaning->meaning,
+        j["resolution"]["advice"] = resolution_meaning->advice;
+    } else {
+      j["resolution"] = nullptr;
+    }
+    json addrs = json::array();
+    for (const auto& s : steps)
+      addrs.push_back({{"address", s.to.to_string()},
+                       {"route", s.to.is_ip() ? route_json(s) : json(nullptr)},
+                       {"attempt",
+                        {{"outcome", std::string(s.attempt.name)},
+                         {"code", s.attempt.native},
+                         {"code_text", code_text(s.attempt.native)},
+                         {"time_us", s.attempt.elapsed ? ms(*s.attempt.elapsed) * 1e3 : 0.0}}},
+                       {"meaning", s.meaning.meaning},
+                       {"advice", s.meaning.advice}});
+    j["addresses"] = addrs;
+    j["connected"] = connected;
+    fmt::print("{}\n", j.dump(2));
+    std::fflush(stdout);
+    return connected ? exit_ok : exit_failed;
+  }
+
+  fmt::print("dial why {}\n", *target);
+  if (res) {
+    if (res->source == "numeric")
+      fmt::print("resolution  {} is a numeric address: nothing to look up\n", res->host);
+    else if (res->source == "DNS")
+      fmt::print("resolution  {}: asked {}\n", res->host,
+                 res->servers.empty()
+                     ? std::string("the system's name servers")
+                     : fmt::format("DNS server {} (/etc/resolv.conf)", join(res->servers)));
+    else
+      fmt::print("resolution  {}: answered from the {}\n", res->host, res->source);
+    if (res->source != "numeric")
+      for (const auto& a : res->answers) {
+        std::string list;
+        for (const auto& x : a.addresses) {
+          const std::string t = x.to_string();
+          list += (list.empty() ? "" : ", ") + t.substr(0, t.rfind(':'));
+        }
+        fmt::print(
+            "  {:<4}      {}  {}\n", family_word(a.family),
+            a.addresses.empty() ? fmt::format("{} {}", a.outcome, resolver_code(a.native)) : list,
+            time_text(a.time));
+      }
+    if (resolution_meaning) {
+      fmt::print("  means     {}\n", resolution_meaning->meaning);
+      fmt::print("  to do     {}\n", resolution_meaning->advice);
+    }
+  }
+  for (const auto& s : steps) {
+    fmt::print("address     {}\n", s.to.to_string());
+    if (s.to.is_ip())
+      fmt::print("  route     {}\n",
+                 s.route ? route_text(*s.route) : fmt::format("unknown ({})", s.route_unavailable));
+    fmt::print("  attempt   {}  {}  {}\n", s.attempt.name, code_text(s.attempt.native),
+               time_text(s.attempt.elapsed));
+    fmt::print("  means     {}\n", s.meaning.meaning);
+    fmt::print("  to do     {}\n", s.meaning.advice);
+  }
+  if (connected) {
+    for (const auto& s : steps)
+      if (s.attempt.connected) {
+        fmt::print("verdict     connects: {} accepted the connection\n", s.to.to_string());
+        break;
+      }
+  } else if (steps.empty()) {
+    fmt::print("verdict     cannot connect: the name has no address ({})\n",
+               res ? res->error : std::string("?"));
+  } else {
+    std::string names;
+    for (const auto& s : steps)
+      names += fmt::format("{}{} {}", names.empty() ? "" : "; ", s.to.to_string(), s.attempt.name);
+    fmt::print("verdict     cannot connect: {}\n", names);
+  }
+  std::fflush(stdout);
+  if (std::ferror(stdout) != 0) return exit_failed;
+  return connected ? exit_ok : exit_failed;
+}
+
+}  // namespace dial::cli
