@@ -39,6 +39,10 @@ struct engine_options {
   /// of closing it: for load generators, connection-pool warm-up and fan-out clients. A kept
   /// socket is an ordinary descriptor and counts against RLIMIT_NOFILE (docs/engine.md).
   bool keep_connections = false;
+  /// Connects started per second at most, over all threads (0: as fast as slots free up). A
+  /// shared token bucket with a 10 ms burst: in any second at most rate x 1.01 + 1 start. For
+  /// scanning networks politely; finite and >= 0, else InvalidOption.
+  double rate = 0;
 };
 
 /// The names a single connect of the engine can end with: connect_until's (connect's fourteen,
@@ -86,8 +90,8 @@ class DIAL_API engine_sink {
 ///   BackendUnavailable      io_uring was asked for explicitly and the kernel or a seccomp
 ///                           profile refuses it (io_uring_setup ENOSYS/EPERM, or a needed opcode
 ///                           is missing); epoll_create1 failing likewise for epoll.
-///   InvalidOption           concurrency 0, a negative timeout, or a back-end value outside the
-///                           enum.
+///   InvalidOption           concurrency 0, a negative timeout, a negative or non-finite rate,
+///                           or a back-end value outside the enum.
 ///   ProcessFdQuotaExceeded  EMFILE while creating a ring or an epoll set.
 ///   SystemFdQuotaExceeded   ENFILE while creating a ring or an epoll set.
 ///   SystemResources         ENOMEM (ring memory, locked-memory limit), or no thread started.

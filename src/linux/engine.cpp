@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -171,6 +172,7 @@ struct engine::impl {
   std::size_t concurrency = 0;
   std::chrono::nanoseconds timeout{};
   bool keep = false;
+  double rate = 0;
   std::vector<std::unique_ptr<detail::eng::worker>> workers;
 };
 
@@ -215,13 +217,14 @@ std::size_t clamp_concurrency(engine_backend b, std::size_t wanted, unsigned thr
 }  // namespace
 
 std::expected<engine, engine_create_error> engine::create(const engine_options& o) {
-  if (o.concurrency == 0 || o.timeout.count() < 0 ||
+  if (o.concurrency == 0 || o.timeout.count() < 0 || !(o.rate >= 0 && o.rate < 1e12) ||
       (o.backend != engine_backend::automatic && o.backend != engine_backend::io_uring &&
        o.backend != engine_backend::epoll))
     return std::unexpected(engine_create_error::invalid_option);
   auto p = std::make_unique<impl>();
   p->timeout = o.timeout;
   p->keep = o.keep_connections;
+  p->rate = o.rate;
   create_failure last{engine_create_error::unexpected, 0};
   for (const engine_backend b : {engine_backend::io_uring, engine_backend::epoll}) {
     if (o.backend != engine_backend::automatic && o.backend != b) continue;
@@ -260,6 +263,10 @@ std::size_t engine::run(std::span<const address> targets, engine_sink& sink, std
   shared.stop = std::move(stop);
   shared.timeout = impl_->timeout;
   shared.keep = impl_->keep;
+  if (impl_->rate > 0) {
+    shared.interval_ns = std::max<std::int64_t>(1, std::llround(1e9 / impl_->rate));
+    shared.burst_ns = 10'000'000;  // 10 ms: starts come in slices, not one wake-up each
+  }
   auto& ws = impl_->workers;
   // The caller's thread drives the first worker; the others get a thread each (fewer when
   // there are fewer targets than workers). A thread that cannot start leaves its share to the

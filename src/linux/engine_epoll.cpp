@@ -45,6 +45,8 @@ class epoll_worker final : public worker {
   deadline_list deadlines_;
   std::size_t in_flight_ = 0;
   std::array<epoll_event, 512> events_{};
+  bool rate_wait_ = false;        // fill() stopped for the rate: the next start is at token_at_
+  clock::time_point token_at_{};  // when the rate lets the next connect start
 };
 
 void epoll_worker::run(run_shared& run) {
@@ -65,7 +67,7 @@ void epoll_worker::run(run_shared& run) {
         close_idle();
         return;
       }
-      continue;
+      if (!rate_wait_) continue;  // every start finished at once: start more
     }
     now = reap(run, wait_ms(run, now));
     expire(run, now);
@@ -74,7 +76,12 @@ void epoll_worker::run(run_shared& run) {
 
 void epoll_worker::fill(run_shared& run, clock::time_point now) {
   unsigned started = 0;
+  rate_wait_ = false;
   while (!free_.empty()) {
+    if (!run.admit(token_at_)) {  // engine_options::rate: wait until the next start is due
+      rate_wait_ = true;
+      return;
+    }
     const std::size_t t = run.take();
     if (t == no_target) return;
     const std::uint32_t i = free_.back();
@@ -216,8 +223,10 @@ void epoll_worker::cancel_all(run_shared& run, clock::time_point now) {
 int epoll_worker::wait_ms(const run_shared& run, clock::time_point now) const noexcept {
   constexpr std::chrono::milliseconds slice{10};
   const std::uint32_t h = deadlines_.head();
-  if (h == no_slot) return static_cast<int>(slice.count());
-  const auto left = slots_[h].start + run.timeout - now;
+  clock::time_point until = now + slice;
+  if (rate_wait_) until = std::min(until, token_at_);
+  if (h != no_slot) until = std::min(until, slots_[h].start + run.timeout);
+  const auto left = until - now;
   if (left <= clock::duration::zero()) return 0;
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left);
   return static_cast<int>(std::min(ms, slice).count());

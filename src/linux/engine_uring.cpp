@@ -81,6 +81,8 @@ class uring_worker final : public worker {
   deadline_list deadlines_;
   std::size_t in_flight_ = 0;
   bool targets_left_ = true;
+  bool rate_wait_ = false;        // fill() stopped for the rate: the next start is at token_at_
+  clock::time_point token_at_{};  // when the rate lets the next connect start
 };
 
 io_uring_sqe* uring_worker::sqe() noexcept {
@@ -126,7 +128,12 @@ void uring_worker::run(run_shared& run) {
 
 void uring_worker::fill(run_shared& run, clock::time_point now) {
   unsigned started = 0;
+  rate_wait_ = false;
   while (!free_.empty()) {
+    if (!run.admit(token_at_)) {  // engine_options::rate: wait until the next start is due
+      rate_wait_ = true;
+      return;
+    }
     const std::size_t t = run.take();
     if (t == no_target) {
       targets_left_ = false;
@@ -362,6 +369,9 @@ void uring_worker::expire(const run_shared& run, clock::time_point now) noexcept
 __kernel_timespec uring_worker::wait_time(const run_shared& run,
                                           clock::time_point now) const noexcept {
   std::chrono::nanoseconds left = std::chrono::milliseconds{10};
+  if (rate_wait_ && targets_left_)
+    left = std::clamp(std::chrono::duration_cast<std::chrono::nanoseconds>(token_at_ - now),
+                      std::chrono::nanoseconds{0}, left);
   const std::uint32_t h = deadlines_.head();
   if (h != no_slot) {
     const auto d =

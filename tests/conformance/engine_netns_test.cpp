@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -244,6 +245,77 @@ TEST_P(EngineReuse, ARefusedSocketReusedKeepsNoOldSourceAddress) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EngineReuse,
+                         ::testing::Values(engine_backend::io_uring, engine_backend::epoll),
+                         [](const ::testing::TestParamInfo<engine_backend>& p) {
+                           return std::string(dial::name(p.param));
+                         });
+
+}  // namespace
+
+namespace {
+
+// engine_options::rate against dropped SYNs (a silent link: every connect ends Timeout, so the
+// start times are each result's time less its elapsed). Upper bounds only, which a slow machine
+// cannot break: in no second do more than the rate and 5 % start, and the run cannot be shorter
+// than the targets at that rate allow. The achieved rate is printed.
+class EngineRate : public ::testing::TestWithParam<engine_backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == engine_backend::io_uring)
+      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
+  }
+};
+
+struct start_sink final : dial::engine_sink {
+  void on_result(const dial::engine_result& r) override {
+    starts.push_back(std::chrono::steady_clock::now() - r.elapsed);
+    timeouts += !r.outcome && r.outcome.error() == engine_connect_error::timeout ? 1 : 0;
+  }
+  std::vector<std::chrono::steady_clock::time_point> starts;
+  std::size_t timeouts = 0;
+};
+
+TEST_P(EngineRate, StartsNoFasterThanTheRate) {
+  if (!t::is_root()) GTEST_SKIP() << t::needs_root;
+  const engine_backend b = GetParam();
+  const int rc = conf::in_netns([b] {
+    if (!conf::add_silent_link("192.0.2.1/24")) return static_cast<int>(conf::setup_failed);
+    constexpr double rate = 400;
+    constexpr std::size_t n = 1000;
+    std::vector<dial::address> targets;
+    for (std::size_t i = 0; i < n; ++i)
+      targets.push_back(
+          parse("192.0.2." + std::to_string(2 + i % 200) + ":" + std::to_string(1000 + i / 200)));
+    dial::engine_options o;
+    o.backend = b;
+    o.concurrency = 4096;
+    o.threads = 2;
+    o.timeout = std::chrono::milliseconds(100);
+    o.rate = rate;
+    auto e = dial::engine::create(o);
+    if (!e) return static_cast<int>(conf::setup_failed);
+    start_sink sink;
+    sink.starts.reserve(n);
+    if (e->run(targets, sink) != n || sink.timeouts != n) return 60;
+    std::sort(sink.starts.begin(), sink.starts.end());
+    std::size_t most = 0;  // the most starts in any one-second window
+    for (std::size_t i = 0, j = 0; i < n; ++i) {
+      while (j < n && sink.starts[j] - sink.starts[i] < std::chrono::seconds(1)) ++j;
+      most = std::max(most, j - i);
+    }
+    const double span =
+        std::chrono::duration<double>(sink.starts.back() - sink.starts.front()).count();
+    std::fprintf(
+        stderr, "%s: at most %zu starts in a second (rate %.0f); %zu starts over %.3f s = %.1f/s\n",
+        std::string(dial::name(b)).c_str(), most, rate, n, span, (n - 1) / span);
+    if (static_cast<double>(most) > rate * 1.05) return 61;
+    if (span < (static_cast<double>(n) - rate * 0.01 - 2) / rate) return 62;
+    return 0;
+  });
+  EXPECT_EQ(rc, 0) << conf::describe(rc);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EngineRate,
                          ::testing::Values(engine_backend::io_uring, engine_backend::epoll),
                          [](const ::testing::TestParamInfo<engine_backend>& p) {
                            return std::string(dial::name(p.param));

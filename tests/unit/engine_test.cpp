@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -123,6 +124,19 @@ TEST(Engine, NamesTheBackends) {
   EXPECT_EQ(dial::name(engine_backend::automatic), "automatic");
   EXPECT_EQ(dial::name(engine_backend::io_uring), "io_uring");
   EXPECT_EQ(dial::name(engine_backend::epoll), "epoll");
+}
+
+TEST(Engine, RefusesARateThatIsNegativeOrNotFinite) {
+  for (const double r : {-1.0, std::nan(""), HUGE_VAL}) {
+    engine_options o;
+    o.rate = r;
+    const auto e = engine::create(o);
+    ASSERT_FALSE(e) << r;
+    EXPECT_EQ(e.error(), dial::engine_create_error::invalid_option) << r;
+  }
+  engine_options o;
+  o.rate = 0.5;  // one start every two seconds is a rate too
+  EXPECT_TRUE(engine::create(o));
 }
 
 TEST(Engine, RefusesInvalidOptions) {
