@@ -19,6 +19,7 @@
 
 #include "dial/engine.hpp"
 #include "host_probe.hpp"
+#include "platform.hpp"
 #include "progress.hpp"
 #include "scan_output.hpp"
 #include "targets.hpp"
@@ -199,9 +200,9 @@ std::expected<std::vector<address>, std::string> collect_targets(const scan_requ
     if (name == "-") {
       ok = read_words(stdin, "<stdin>", kind, ports, out);
     } else {
-      // "e": close-on-exec from the open on (std::ifstream has no way to ask for it).
+      // Not inherited from the open on (std::ifstream has no way to ask for it).
       const std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(
-          std::fopen(std::string(name).c_str(), "re"), &std::fclose);
+          std::fopen(std::string(name).c_str(), read_mode_no_inherit), &std::fclose);
       if (!in) return std::unexpected(fmt::format("cannot read '{}'", name));
       ok = read_words(in.get(), name, kind, ports, out);
     }
