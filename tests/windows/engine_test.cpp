@@ -174,6 +174,19 @@ TEST(WindowsEngine, OpenAndRefusedTargets) {
   }
 }
 
+TEST(WindowsEngine, Ipv6OpenAndRefusedTargets) {
+  // IPv6's ConnectEx and its wildcard bind (in6addr_any).
+  auto open = p::tcp_listener(p::af_inet6, 16);
+  auto closed = p::closed_port(p::af_inet6);
+  const std::vector<dial::address> targets{to_address(open.where), to_address(closed.where)};
+  collecting_sink sink(targets.size());
+  auto e = make(4, 1, 2000ms);
+  EXPECT_EQ(e.run(targets, sink), targets.size());
+  EXPECT_EQ(sink.results()[0].id, 0);
+  EXPECT_EQ(sink.results()[1].id, id(engine_connect_error::connection_refused));
+  EXPECT_EQ(sink.results()[1].native, WSAECONNREFUSED);
+}
+
 TEST(WindowsEngine, UnixTargetsAreAddressFamilyNotSupported) {
   auto u = dial::address::unix_path("C:\\dial-engine-test.sock");
   ASSERT_TRUE(u);
