@@ -54,6 +54,9 @@ rc=$?
 [ "$rc" = 2 ] || fail "--backend epoll: exit status $rc, not 2"
 printf '%s\n' "$err" | grep -q 'BackendUnavailable' || fail "--backend epoll: no BackendUnavailable"
 
+# --help says what --backend means here.
+"$@" scan --help 2>&1 | grep -q 'only back-end' || fail "--help does not name the Windows back-end"
+
 # None open: status 1.
 "$@" scan 127.0.0.1 -p 20000,20002 --timeout 500ms >/dev/null 2>&1
 rc=$?

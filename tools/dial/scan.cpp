@@ -260,6 +260,11 @@ int scan_main(std::span<char* const> args) {
   if (!r) return usage_error(r.error());
   if (r->help) {
     fmt::print("{}", scan_help);
+#ifdef _WIN32
+    fmt::print(
+        "\nOn Windows the engine runs on I/O completion ports (ConnectEx): --backend auto\n"
+        "is the only back-end, and the report names it 'automatic'.\n");
+#endif
     return exit_open;
   }
   std::expected<std::vector<address>, std::string> targets;
