@@ -1,4 +1,4 @@
-// dial/engine.hpp: many connects in flight at once, on io_uring or epoll (Linux).
+// dial/engine.hpp: many connects in flight at once: io_uring or epoll (Linux), IOCP (Windows).
 #pragma once
 
 #include <chrono>
@@ -19,11 +19,12 @@
 
 namespace dial {
 
-/// Which kernel interface runs the connects.
+/// Which kernel interface runs the connects. Windows has one, an I/O completion port with
+/// ConnectEx, and `automatic` is its name there (docs/engine.md, "Windows").
 enum class engine_backend : std::uint8_t {
-  automatic,  ///< io_uring if the probe at create() works, else epoll
-  io_uring,   ///< io_uring (IORING_OP_SOCKET with direct descriptors, IORING_OP_CONNECT)
-  epoll,      ///< non-blocking socket + connect, EPOLLOUT, SO_ERROR
+  automatic,  ///< Linux: io_uring if the probe at create() works, else epoll; Windows: IOCP
+  io_uring,   ///< io_uring (IORING_OP_SOCKET with direct descriptors, IORING_OP_CONNECT); Linux
+  epoll,      ///< non-blocking socket + connect, EPOLLOUT, SO_ERROR; Linux
 };
 
 /// "automatic", "io_uring" or "epoll".
@@ -34,7 +35,7 @@ struct engine_options {
   engine_backend backend = engine_backend::automatic;  ///< automatic: io_uring if the probe works
   std::size_t concurrency = 4096;           ///< connects in flight at once, over all threads (>= 1)
   std::chrono::milliseconds timeout{2000};  ///< per-connect deadline, from the moment it starts
-  unsigned threads = 0;  ///< rings / epoll sets, one per thread; 0 = number of cores
+  unsigned threads = 0;  ///< rings / epoll sets / completion ports, one per thread; 0 = cores
   /// Hand each successful connect's socket to the sink (engine_result::take_socket()) instead
   /// of closing it: for load generators, connection-pool warm-up and fan-out clients. A kept
   /// socket is an ordinary descriptor and counts against RLIMIT_NOFILE (docs/engine.md).
@@ -61,14 +62,14 @@ struct engine_result {
   std::size_t index;  ///< position of the target in the span given to run()
   address target;     ///< the target itself
   std::expected<void, engine_connect_error> outcome;  ///< success, a name, Timeout, Canceled
-  int native_code;  ///< raw errno behind the outcome (0 on success / Timeout / Canceled)
+  int native_code;  ///< raw errno (Windows: WSA code) behind it (0: success/Timeout/Canceled)
   std::chrono::nanoseconds elapsed;  ///< from the start of this connect to its result
   bool self_connect;  ///< loopback self-connect (local == peer): reported as ConnectionRefused
 
   /// With engine_options::keep_connections, a successful result's connected socket: a stream
-  /// socket in non-blocking mode, close-on-exec, now owned by the caller. Handed over once: a
-  /// second call, a failed result or keep_connections off give an empty owned_socket. A socket
-  /// that on_result does not take is closed when on_result returns.
+  /// socket in non-blocking mode, close-on-exec (Windows: not inheritable), now owned by the
+  /// caller. Handed over once: a second call, a failed result or keep_connections off give an
+  /// empty owned_socket. A socket that on_result does not take is closed when on_result returns.
   [[nodiscard]] owned_socket take_socket() const noexcept {
     return owned_socket(std::exchange(kept, invalid_socket));
   }
@@ -89,7 +90,8 @@ class DIAL_API engine_sink {
 /// The names engine::create can return.
 ///   BackendUnavailable      io_uring was asked for explicitly and the kernel or a seccomp
 ///                           profile refuses it (io_uring_setup ENOSYS/EPERM, or a needed opcode
-///                           is missing); epoll_create1 failing likewise for epoll.
+///                           is missing); epoll_create1 failing likewise for epoll. On
+///                           Windows: io_uring or epoll asked for, or no ConnectEx for IPv4.
 ///   InvalidOption           concurrency 0, a negative timeout, a negative or non-finite rate,
 ///                           or a back-end value outside the enum.
 ///   ProcessFdQuotaExceeded  EMFILE while creating a ring or an epoll set.
@@ -104,9 +106,9 @@ class DIAL_API engine_sink {
 DIAL_DECLARE_ERROR_SET(engine_create_error, DIAL_ENGINE_CREATE_ERRORS);
 
 /// Runs many TCP connects concurrently with a concurrency limit and a per-connect deadline,
-/// streaming each result to a sink. One io_uring ring or epoll set per thread; the threads take
-/// targets from one atomic cursor. Movable, not copyable. Linux (io_uring, epoll) and Windows
-/// (IOCP with ConnectEx).
+/// streaming each result to a sink. One io_uring ring, epoll set or (Windows) I/O completion
+/// port per thread; the threads take targets from one atomic cursor. Movable, not copyable.
+/// Linux (io_uring, epoll) and Windows (IOCP with ConnectEx).
 class DIAL_API engine {
  public:
   /// Probes and sets up the back-end: for io_uring a ring, a NOP round trip and an opcode probe
@@ -122,7 +124,8 @@ class DIAL_API engine {
   /// Releases rings, epoll sets and slots.
   ~engine();
 
-  /// The back-end actually running (never automatic).
+  /// The back-end actually running: on Linux io_uring or epoll (never automatic); on Windows
+  /// automatic, which is IOCP there.
   [[nodiscard]] engine_backend backend() const noexcept;
   /// The number of rings or epoll sets (one thread each during run()).
   [[nodiscard]] unsigned threads() const noexcept;
@@ -130,14 +133,14 @@ class DIAL_API engine {
   [[nodiscard]] std::size_t concurrency() const noexcept;
 
   /// Connects to every target (TCP stream sockets, non-blocking, close-on-exec; each socket is
-  /// closed right after its result unless keep_connections hands it over), at most `concurrency` at
-  /// a time, streaming each result to `sink`. Returns when every target has a result, or when
+  /// closed right after its result unless keep_connections hands it over), at most `concurrency`
+  /// at a time, streaming each result to `sink`. Returns when every target has a result, or when
   /// `stop` is requested (then every started connect gets Canceled and unstarted targets get no
   /// result). Returns the count of results delivered. Unix addresses are accepted (AF_UNIX stream
-  /// sockets).
+  /// sockets; on Windows they end AddressFamilyNotSupported: ConnectEx is TCP only).
   std::size_t run(std::span<const address> targets, engine_sink& sink, std::stop_token stop = {});
 
-  /// Implementation detail (src/linux/engine.cpp).
+  /// Implementation detail (src/linux/engine.cpp, src/windows/engine.cpp).
   struct impl;
 
  private:

@@ -1,13 +1,12 @@
 // tools/dial/endpoint.hpp: numeric endpoints as the tool accepts them on its command line.
 #pragma once
 
-#include <sys/socket.h>
-
 #include <expected>
 #include <string>
 #include <string_view>
 
 #include "dial/address.hpp"
+#include "platform.hpp"
 
 namespace dial::cli {
 

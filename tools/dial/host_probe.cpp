@@ -1,14 +1,13 @@
 // tools/dial/host_probe.cpp: probing HOST:PORT targets with connect_to_host, `-v` race output.
 #include "host_probe.hpp"
 
-#include <sys/socket.h>
-
 #include <charconv>
 #include <vector>
 
 #include <fmt/core.h>
 
 #include "dial/dialer.hpp"
+#include "platform.hpp"
 #include "report.hpp"
 #include "targets.hpp"
 

@@ -7,6 +7,8 @@
 
 #include <fmt/core.h>
 
+#include "platform.hpp"
+
 namespace dial::cli {
 namespace {
 
@@ -45,7 +47,7 @@ outcome socket_failed(socket_error e) noexcept {
 std::string code_text(int native, std::string_view name) {
   if (native == 0) return "-";
   if (!name.empty()) return fmt::format("{} ({})", name, native);
-  const char* n = strerrorname_np(native);  // glibc 2.32; null for a code it does not know
+  const char* n = native_code_name(native);
   return fmt::format("{} ({})", n != nullptr ? n : "?", native);
 }
 

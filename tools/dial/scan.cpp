@@ -19,6 +19,7 @@
 
 #include "dial/engine.hpp"
 #include "host_probe.hpp"
+#include "platform.hpp"
 #include "progress.hpp"
 #include "scan_output.hpp"
 #include "targets.hpp"
@@ -199,9 +200,9 @@ std::expected<std::vector<address>, std::string> collect_targets(const scan_requ
     if (name == "-") {
       ok = read_words(stdin, "<stdin>", kind, ports, out);
     } else {
-      // "e": close-on-exec from the open on (std::ifstream has no way to ask for it).
+      // Not inherited from the open on (std::ifstream has no way to ask for it).
       const std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(
-          std::fopen(std::string(name).c_str(), "re"), &std::fclose);
+          std::fopen(std::string(name).c_str(), read_mode_no_inherit), &std::fclose);
       if (!in) return std::unexpected(fmt::format("cannot read '{}'", name));
       ok = read_words(in.get(), name, kind, ports, out);
     }
@@ -259,6 +260,11 @@ int scan_main(std::span<char* const> args) {
   if (!r) return usage_error(r.error());
   if (r->help) {
     fmt::print("{}", scan_help);
+#ifdef _WIN32
+    fmt::print(
+        "\nOn Windows the engine runs on I/O completion ports (ConnectEx): --backend auto\n"
+        "is the only back-end, and the report names it 'automatic'.\n");
+#endif
     return exit_open;
   }
   std::expected<std::vector<address>, std::string> targets;

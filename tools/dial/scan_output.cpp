@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "platform.hpp"
 #include "report.hpp"
 
 namespace dial::cli {
@@ -49,7 +50,7 @@ void scan_sink::on_result(const engine_result& r) {
   if (r.self_connect) ++self_connects_;
   if (i == 0) open_.push_back({r.index, r.elapsed});  // within the capacity reserved
   if (json_) {
-    const char* code_name = r.native_code != 0 ? strerrorname_np(r.native_code) : nullptr;
+    const char* code_name = r.native_code != 0 ? native_code_name(r.native_code) : nullptr;
     json line = {
         {"type", "result"},
         {"index", r.index},
