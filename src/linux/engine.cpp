@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -217,7 +216,7 @@ std::size_t clamp_concurrency(engine_backend b, std::size_t wanted, unsigned thr
 }  // namespace
 
 std::expected<engine, engine_create_error> engine::create(const engine_options& o) {
-  if (o.concurrency == 0 || o.timeout.count() < 0 || !(o.rate >= 0 && o.rate < 1e12) ||
+  if (o.concurrency == 0 || o.timeout.count() < 0 || !detail::eng::valid_rate(o.rate) ||
       (o.backend != engine_backend::automatic && o.backend != engine_backend::io_uring &&
        o.backend != engine_backend::epoll))
     return std::unexpected(engine_create_error::invalid_option);
@@ -263,10 +262,7 @@ std::size_t engine::run(std::span<const address> targets, engine_sink& sink, std
   shared.stop = std::move(stop);
   shared.timeout = impl_->timeout;
   shared.keep = impl_->keep;
-  if (impl_->rate > 0) {
-    shared.interval_ns = std::max<std::int64_t>(1, std::llround(1e9 / impl_->rate));
-    shared.burst_ns = 10'000'000;  // 10 ms: starts come in slices, not one wake-up each
-  }
+  shared.rate.set(impl_->rate);  // a 10 ms burst: starts come in slices, not one wake-up each
   auto& ws = impl_->workers;
   // The caller's thread drives the first worker; the others get a thread each (fewer when
   // there are fewer targets than workers). A thread that cannot start leaves its share to the

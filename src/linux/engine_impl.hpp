@@ -16,6 +16,7 @@
 #include <stop_token>
 #include <vector>
 
+#include "common/engine_rate.hpp"
 #include "dial/engine.hpp"
 
 namespace dial::detail::eng {
@@ -82,30 +83,9 @@ struct run_shared {
   std::atomic<std::size_t> delivered{0};  ///< results given to the sink
   std::mutex sink_mutex;                  ///< serialises sink calls
 
-  std::int64_t interval_ns = 0;  ///< engine_options::rate as the time between starts (0: none)
-  std::int64_t burst_ns = 0;     ///< how far starts may run ahead of the schedule
-  std::atomic<std::int64_t> schedule_ns{0};  ///< the rate's theoretical next start (GCRA)
-
-  /// Whether one more connect may start now under engine_options::rate (always, without one);
-  /// otherwise `until` is when it may. A generic cell rate algorithm shared by every thread: in
-  /// any window of W seconds at most rate x W + rate x burst + 1 connects start.
-  bool admit(clock::time_point& until) noexcept {
-    if (interval_ns == 0) return true;
-    const std::int64_t now =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch())
-            .count();
-    std::int64_t s = schedule_ns.load(std::memory_order_relaxed);
-    for (;;) {
-      const std::int64_t t = std::max(s, now);
-      if (t - now > burst_ns) {
-        until = clock::time_point(
-            std::chrono::duration_cast<clock::duration>(std::chrono::nanoseconds(t - burst_ns)));
-        return false;
-      }
-      if (schedule_ns.compare_exchange_weak(s, t + interval_ns, std::memory_order_relaxed))
-        return true;
-    }
-  }
+  start_rate rate;  ///< engine_options::rate
+  /// Whether one more connect may start now (the rate); otherwise `until` is when it may.
+  bool admit(clock::time_point& until) noexcept { return rate.admit(until); }
 
   /// The next target index, or no_target when all are taken.
   std::size_t take() noexcept {

@@ -97,6 +97,7 @@ struct engine::impl {
   std::size_t concurrency = 0;
   std::chrono::nanoseconds timeout{};
   bool keep = false;
+  double rate = 0;
   std::vector<std::unique_ptr<detail::eng::worker>> workers;
 };
 
@@ -169,7 +170,7 @@ std::expected<std::vector<std::unique_ptr<detail::eng::worker>>, create_failure>
 }
 
 bool valid(const engine_options& o) noexcept {
-  return o.concurrency != 0 && o.timeout.count() >= 0 &&
+  return o.concurrency != 0 && o.timeout.count() >= 0 && detail::eng::valid_rate(o.rate) &&
          (o.backend == engine_backend::automatic || o.backend == engine_backend::io_uring ||
           o.backend == engine_backend::epoll);
 }
@@ -189,6 +190,7 @@ std::expected<engine, engine_create_error> engine::create(const engine_options& 
     auto p = std::make_unique<impl>();
     p->timeout = o.timeout;
     p->keep = o.keep_connections;
+    p->rate = o.rate;
     p->concurrency = std::min(o.concurrency, max_concurrency);
     const auto fns = find_connect_ex_table();
     if (!fns) return failed(fns.error());
@@ -219,6 +221,7 @@ std::size_t engine::run(std::span<const address> targets, engine_sink& sink, std
   shared.stop = std::move(stop);
   shared.timeout = impl_->timeout;
   shared.keep = impl_->keep;
+  shared.rate.set(impl_->rate);
   auto& ws = impl_->workers;
   // As on Linux: the caller's thread drives the first worker, the others get a thread each
   // (fewer when there are fewer targets); a thread that cannot start leaves its share to the rest.

@@ -17,6 +17,7 @@
 #include <stop_token>
 
 #include "common/engine_deadlines.hpp"
+#include "common/engine_rate.hpp"
 #include "dial/engine.hpp"
 
 namespace dial::detail::eng {
@@ -58,6 +59,7 @@ struct run_shared {
   std::stop_token stop;                   ///< cancellation
   std::chrono::nanoseconds timeout{};     ///< per-connect deadline
   bool keep = false;                      ///< engine_options::keep_connections
+  start_rate rate;                        ///< engine_options::rate
   std::atomic<std::size_t> cursor{0};     ///< the next target to take
   std::atomic<std::size_t> delivered{0};  ///< results given to the sink
   std::mutex sink_mutex;                  ///< serialises sink calls

@@ -48,6 +48,8 @@ class iocp_worker final : public worker {
   std::size_t in_flight_ = 0;           // started and not finished (cancelled ones included)
   connect_ex_table fns_;
   std::array<OVERLAPPED_ENTRY, 256> entries_{};
+  bool rate_wait_ = false;        // fill() stopped for the rate: the next start is at token_at_
+  clock::time_point token_at_{};  // when the rate lets the next connect start
 };
 
 void iocp_worker::run(run_shared& run) {
@@ -66,7 +68,7 @@ void iocp_worker::run(run_shared& run) {
     }
     if (in_flight_ == 0) {
       if (!targets_left) return;
-      continue;
+      if (!rate_wait_) continue;  // every start finished at once: start more
     }
     now = reap(run, wait_ms(run, now));
     expire(run, now);
@@ -75,7 +77,12 @@ void iocp_worker::run(run_shared& run) {
 
 void iocp_worker::fill(run_shared& run, clock::time_point now) {
   unsigned started = 0;
+  rate_wait_ = false;
   while (!free_.empty()) {
+    if (!run.rate.admit(token_at_)) {  // engine_options::rate: wait until the next start is due
+      rate_wait_ = true;
+      return;
+    }
     const std::size_t t = run.take();
     if (t == no_target) return;
     const std::uint32_t i = free_.back();
@@ -86,7 +93,8 @@ void iocp_worker::fill(run_shared& run, clock::time_point now) {
 }
 
 // Waits up to timeout_ms for completions and handles each; returns the time they were stamped
-// with. Called only with a connect in flight, so there is always a packet to wait for.
+// with. Called with a connect in flight (a packet to wait for) or to sleep until the rate's next
+// start.
 clock::time_point iocp_worker::reap(run_shared& run, DWORD timeout_ms) {
   ULONG n = 0;
   const BOOL ok = ::GetQueuedCompletionStatusEx(
@@ -231,8 +239,10 @@ void iocp_worker::cancel_all() {
 DWORD iocp_worker::wait_ms(const run_shared& run, clock::time_point now) const noexcept {
   constexpr std::chrono::milliseconds slice{10};
   const std::uint32_t h = deadlines_.head();
-  if (h == no_slot) return static_cast<DWORD>(slice.count());
-  const auto left = slots_[h].start + run.timeout - now;
+  clock::time_point until = now + slice;
+  if (rate_wait_) until = std::min(until, token_at_);
+  if (h != no_slot) until = std::min(until, slots_[h].start + run.timeout);
+  const auto left = until - now;
   if (left <= clock::duration::zero()) return 0;
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left);
   return static_cast<DWORD>(std::min(ms, slice).count());

@@ -149,7 +149,9 @@ TEST(WindowsEngine, BadOptionsAreInvalidOption) {
   negative.timeout = -1ms;
   engine_options outside;
   outside.backend = static_cast<engine_backend>(7);
-  for (const auto& o : {zero, negative, outside}) {
+  engine_options bad_rate;
+  bad_rate.rate = -5;
+  for (const auto& o : {zero, negative, outside, bad_rate}) {
     const auto e = engine::create(o);
     ASSERT_FALSE(e);
     EXPECT_EQ(e.error(), engine_create_error::invalid_option);
@@ -200,6 +202,27 @@ TEST(WindowsEngine, OpenAndRefusedTargets) {
       EXPECT_EQ(s.native, WSAECONNREFUSED) << i;
     }
   }
+}
+
+// engine_options::rate: 60 refused connects at 200 per second cannot take less than about
+// (60 - 3) / 200 s (an upper bound on speed, which a slow machine cannot break), and every target
+// still gets its result.
+TEST(WindowsEngine, RateSpacesTheStarts) {
+  auto closed = p::closed_port(p::af_inet);
+  std::vector<dial::address> targets(60, to_address(closed.where));
+  engine_options o;
+  o.concurrency = 16;
+  o.threads = 2;
+  o.rate = 200;
+  auto e = engine::create(o);
+  ASSERT_TRUE(e);
+  collecting_sink sink(targets.size());
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(e->run(targets, sink), targets.size());
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, std::chrono::milliseconds(57 * 1000 / 200)) << "faster than the rate";
+  for (const seen& s : sink.results())
+    EXPECT_EQ(s.id, id(engine_connect_error::connection_refused));
 }
 
 TEST(WindowsEngine, Ipv6OpenAndRefusedTargets) {
