@@ -27,12 +27,12 @@ printf '%s\n' "$out"
 printf -- '--- exit status %d (expected 0)\n' "$status"
 failed=0
 [[ $status -eq 0 ]] || { echo "FAIL: exit status $status"; failed=1; }
-for p in '^race\.test:53 +Connected ' 'AAAA answer: 1 address' ' A +answer: 1 address' \
+for p in '^race\.test:53 +192\.0\.2\.2:53 +Connected ' 'AAAA answer: 1 address' ' A +answer: 1 address' \
          '\[2001:db8::2\]:53 +Canceled' '192\.0\.2\.2:53 +Connected'; do
   grep -qE -- "$p" <<<"$out" || { echo "FAIL: no line matches '$p'"; failed=1; }
 done
 # The IPv4 attempt starts one attempt delay after the IPv6 one (generous window: 240 ms - 2 s).
-v4_start=$(grep -E '192\.0\.2\.2:53 +Connected' <<<"$out" | awk '{print $1}' | tr -d '+')
+v4_start=$(grep -E '^ +\+[0-9.]+ ms \.\. .*192\.0\.2\.2:53 +Connected' <<<"$out" | awk '{print $1}' | tr -d '+')
 if ! awk -v s="${v4_start:-0}" 'BEGIN { exit !(s >= 240 && s < 2000) }'; then
   echo "FAIL: IPv4 started at +${v4_start:-?} ms, not about one attempt delay (250 ms) in"
   failed=1

@@ -21,7 +21,7 @@ printf '%s\n' "$out"
 printf -- '--- exit status %d (expected 1)\n' "$status"
 failed=0
 [[ $status -eq 1 ]] || { echo "FAIL: exit status $status"; failed=1; }
-for p in '^nx\.test:80 +UnknownHostName +ARES_ENOTFOUND \(4\) ' \
+for p in '^nx\.test:80 +- +UnknownHostName +ARES_ENOTFOUND \(4\) ' \
          'AAAA answer: UnknownHostName +ARES_ENOTFOUND \(4\)' \
          ' A +answer: UnknownHostName +ARES_ENOTFOUND \(4\)'; do
   grep -qE -- "$p" <<<"$out" || { echo "FAIL: no line matches '$p'"; failed=1; }

@@ -20,7 +20,7 @@ RESULT = {  # key: allowed types, in the documented order
 SUMMARY = {
     "type": (str,), "backend": (str,), "threads": (int,), "concurrency": (int,),
     "timeout_ms": (int,), "targets": (int,), "results": (int,), "not_started": (int,),
-    "open": (int,), "self_connects": (int,), "interrupted": (bool,), "elapsed_s": (int, float),
+    "open_count": (int,), "self_connects": (int,), "interrupted": (bool,), "elapsed_s": (int, float),
     "outcomes": (dict,),
 }
 failures = []
@@ -94,7 +94,7 @@ def run(dial, args, targets, want_open):
     if summary.get("outcomes") != counts:
         fail(f"summary outcomes {summary.get('outcomes')} != counted {counts}")
     expected = {"targets": len(targets), "results": len(targets), "not_started": 0,
-                "open": len(want_open), "interrupted": False}
+                "open_count": len(want_open), "interrupted": False}
     for k, v in expected.items():
         if summary.get(k) != v:
             fail(f"summary {k}={summary.get(k)!r}, expected {v!r}")

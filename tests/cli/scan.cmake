@@ -36,6 +36,14 @@ cli_test(scan.host_ports ${with_fixture} tcp4-listen tcp4-closed --
 cli_test(scan.host_ipv6_forms ${with_fixture} tcp6-listen --
   ${expect} 0 "^\\[::1\\]:[0-9]+ +${time_re}$" [=[^Outcomes: Connected 2$]=]
   -- bash -c [=[exec "$0" scan ::1 '[::1]' -p "${1##*:}"]=] ${dial} {0})
+# HOST:PORT with a name, as `dial HOST:PORT` takes it (localhost from /etc/hosts: no DNS query).
+cli_test(scan.target_name ${with_fixture} tcp4-listen --
+  ${expect} 0 [=[^dial scan: 1 target; ]=] "^127\\.0\\.0\\.1:[0-9]+ +${time_re}$" [=[^Outcomes: Connected 1$]=]
+  -- bash -c [=[exec "$0" scan "localhost:${1##*:}"]=] ${dial} {0})
+# As root: names served by dnsmasq in a private namespace, with two addresses each scanned.
+cli_test(scan.names_have_every_address bash ${scan_dir}/check_scan_names.sh ${dial})
+# Every target neither open nor refused is listed with its outcome; --show closed adds the rest.
+cli_test(scan.lists_what_is_not_open ${in_netns} bash ${scan_dir}/check_scan_not_open.sh ${dial} ${with_fixture})
 # A name from /etc/hosts (localhost is 127.0.0.1 there): no DNS query is sent.
 cli_test(scan.host_name ${with_fixture} tcp4-listen --
   ${expect} 0 "^127\\.0\\.0\\.1:[0-9]+ +${time_re}$" [=[^Outcomes: Connected 1$]=]
@@ -66,35 +74,52 @@ function(scan_usage_test name pattern)
   set_tests_properties(cli.scan.usage.${name} PROPERTIES TIMEOUT 60 LABELS cli)
 endfunction()
 scan_usage_test(port_zero [=[^dial scan: bad port list '0': port 0 cannot]=] 127.0.0.1 -p 0)
-scan_usage_test(port_too_big [=[^dial scan: bad port list '1,70000': port 70000 is above 65535$]=]
+scan_usage_test(port_too_big [=[^dial scan: bad port list '1,70000': the port is above 65535 \(PortOutOfRange at byte 2\)$]=]
                 127.0.0.1 -p 1,70000)
-scan_usage_test(range_backwards [=[^dial scan: bad port list '10-5': range 10-5 runs backwards$]=]
+scan_usage_test(range_backwards [=[^dial scan: bad port list '10-5': the range runs backwards \(InvalidPortRange at byte 0\); ]=]
                 127.0.0.1 -p 10-5)
-scan_usage_test(port_not_number [=[^dial scan: bad port list '22,ssh': 'ssh' is not a port]=]
+scan_usage_test(port_not_number [=[^dial scan: bad port list '22,ssh': a port is a decimal number \(InvalidPort at byte 3\)$]=]
                 127.0.0.1 -p 22,ssh)
-scan_usage_test(port_list_hole [=[^dial scan: bad port list '22,,80': a port is missing$]=]
+scan_usage_test(port_list_hole [=[^dial scan: bad port list '22,,80': the port is missing \(MissingPort at byte 3\)$]=]
                 127.0.0.1 -p 22,,80)
 scan_usage_test(ports_twice [=[^dial scan: -p is given twice$]=] 127.0.0.1 -p 1 -p 2)
 scan_usage_test(ports_missing_value [=[^dial scan: -p needs a value$]=] 127.0.0.1 -p)
-scan_usage_test(bad_target [=[^dial scan: bad target '127\.0\.0\.1': MissingPort at offset 9$]=]
+scan_usage_test(bad_target [=[^dial scan: bad target '127\.0\.0\.1': the port is missing \(MissingPort at byte 9\); give HOST:PORT$]=]
                 127.0.0.1)
-scan_usage_test(bad_host [=[^dial scan: bad host '1\.2\.3': not a numeric IPv4 or IPv6]=]
+scan_usage_test(bad_host [=[^dial scan: bad host '1\.2\.3': malformed IPv4 address \(InvalidIpv4 at byte [0-9]\)$]=]
                 1.2.3 -p 1)
-scan_usage_test(host_with_port [=[^dial scan: bad host '127\.0\.0\.1:22']=] 127.0.0.1:22 -p 1)
+scan_usage_test(host_with_port [=[^dial scan: bad host '127\.0\.0\.1:22': a port after the host \(PortNotAllowed at byte 9\); with -p give hosts without a port$]=]
+                127.0.0.1:22 -p 22)
+scan_usage_test(host_v6_with_port [=[^dial scan: bad host '\[::1\]:22': .*PortNotAllowed at byte 5\); with -p give hosts without a port$]=]
+                [::1]:22 -p 22)
+scan_usage_test(port_leading_zero [=[^dial scan: bad port list '022': .*\(InvalidPort at byte 0\); ports have no leading zeros$]=]
+                127.0.0.1 -p 022)
+scan_usage_test(target_ipv6_without_brackets [=[^dial scan: bad target '::1:22': .*\(UnknownForm at byte 0\); IPv6 needs brackets]=]
+                ::1:22)
 scan_usage_test(no_target [=[^dial scan: no target given$]=])
 scan_usage_test(unknown_option [=[^dial scan: unknown option '--bogus'$]=] --bogus 127.0.0.1:1)
-scan_usage_test(unknown_backend [=[^dial scan: unknown back-end 'kqueue'$]=]
+scan_usage_test(unknown_backend [=[^dial scan: bad back-end 'kqueue': unknown back-end \(UnknownForm at byte 0\); io_uring, epoll or auto$]=]
                 --backend kqueue 127.0.0.1:1)
-scan_usage_test(bad_timeout [=[^dial scan: bad timeout '0ms']=] --timeout 0ms 127.0.0.1:1)
-scan_usage_test(bad_concurrency [=[^dial scan: bad concurrency '0'$]=] --concurrency 0 127.0.0.1:1)
-scan_usage_test(bad_threads [=[^dial scan: bad thread count 'two'$]=] --threads two 127.0.0.1:1)
-scan_usage_test(missing_input [=[^dial scan: cannot read '/nonexistent/targets\.txt'$]=]
+scan_usage_test(bad_timeout [=[^dial scan: bad timeout '0ms': .*\(InvalidDuration at byte 0\); a timeout must be > 0$]=]
+                --timeout 0ms 127.0.0.1:1)
+scan_usage_test(bad_timeout_unit [=[^dial scan: bad timeout '5parsecs': unknown unit \(InvalidDuration at byte 1\); .*units us, ms, s or m]=]
+                --timeout 5parsecs 127.0.0.1:1)
+scan_usage_test(bad_concurrency [=[^dial scan: bad concurrency '0': not a number above 0 \(InvalidNumber at byte 0\)$]=]
+                --concurrency 0 127.0.0.1:1)
+scan_usage_test(bad_threads [=[^dial scan: bad thread count 'two': .*\(InvalidNumber at byte 0\)$]=]
+                --threads two 127.0.0.1:1)
+scan_usage_test(missing_input [=[^dial scan: cannot read '/nonexistent/targets\.txt': No such file or directory$]=]
                 -i /nonexistent/targets.txt)
+scan_usage_test(unreadable_input [=[^dial scan: /:1: cannot read: Is a directory$]=] -i /)
+# Echoed input is cut to 64 bytes ("…") and its control bytes escaped (\x1b): no forged lines.
+cli_test(scan.usage.echo_is_bounded
+  ${expect} 2 [=[^dial scan: bad target 'a\\x1b.2Ja{59}…': ]=] [=[![[:cntrl:]]]=]
+  -- bash -c [=["$0" scan "$(printf 'a\033\1332J%0100d:1' 0 | tr 0 a)"]=] ${dial})
 cli_test(scan.usage.bad_input_line
-  ${expect} 2 [=[^dial scan: .*targets\.txt:3: bad target 'localhost:80': UnknownForm at offset 0$]=]
+  ${expect} 2 [=[^dial scan: .*targets\.txt:3: bad target 'localhost:080': the port has a leading zero \(InvalidPort at byte 10\); ports have no leading zeros$]=]
   "!^Outcomes"
   -- bash -c [=[d=$(mktemp -d) && trap 'rm -rf "$d"' EXIT &&
-     printf '127.0.0.1:1\n# ok\nlocalhost:80\n' >"$d/targets.txt" && "$0" scan -i "$d/targets.txt"]=] ${dial})
+     printf '127.0.0.1:1\n# ok\nlocalhost:080\n' >"$d/targets.txt" && "$0" scan -i "$d/targets.txt"]=] ${dial})
 cli_test(scan.usage.bad_stdin_line
   ${expect} 2 [=[^dial scan: <stdin>:2: bad host '300\.1\.1\.1': ]=]
   -- bash -c [=[printf '127.0.0.1\n300.1.1.1\n' | "$0" scan -p 1 -i -]=] ${dial})
@@ -105,13 +130,24 @@ cli_test(scan.usage.input_limits ${in_netns} python3 ${scan_dir}/check_scan_limi
 cli_test(scan.input_close_on_exec ${with_fixture} tcp4-closed --
   python3 ${scan_dir}/check_close_on_exec.py 1 --input "{0}" --
   ${dial} scan --backend epoll -i {input})
-cli_test(scan.help ${expect} 0 [=[^Usage: dial scan HOST\.\.\. -p PORTS]=] [=[^Exit status:$]=]
-  [=[^  0  at least one target was open$]=] [=[^  1  no target was open]=] [=[^  2  usage error]=]
-  -- ${dial} scan --help)
-cli_test(scan.in_main_help ${expect} 0 [=[^       dial scan HOST -p PORTS]=] -- ${dial} --help)
+cli_test(scan.help ${expect} 0 [=[^Usage: dial scan TARGET\.\.\.]=] [=[^       dial scan HOST\.\.\. -p PORTS]=]
+  [=[^Exit status:$]=] [=[^  0 +at least one target was open$]=] [=[^  1 +no target was open]=]
+  [=[^  2 +usage error]=] [=[^  130  interrupted]=] [=[us, ms, s or m]=] [=[1us is 1 ms]=]
+  [=[^  --show closed ]=] -- ${dial} scan --help)
+cli_test(scan.in_main_help ${expect} 0 [=[^       dial scan TARGET\.\.\. \| HOST\.\.\. -p PORTS]=]
+  [=[^  scan +connect to many targets]=] -- ${dial} --help)
+# Every unit --help names is taken; 1us is rounded up to the engine's 1 ms.
+cli_test(scan.timeout_microseconds ${with_fixture} tcp4-closed --
+  ${expect} 1 [=[timeout 1 ms$]=] -- ${dial} scan --timeout 1us {0})
+cli_test(scan.timeout_minutes ${with_fixture} tcp4-closed --
+  ${expect} 1 [=[timeout 60000 ms$]=] -- ${dial} scan --timeout 1m {0})
 
 # ---- Ctrl-C and the progress bar in a terminal -------------------------------------------------
 cli_test(scan.sigint ${with_fixture} tcp4-listen --
   python3 ${scan_dir}/check_scan_sigint.py ${dial} {0})
 cli_test(scan.tty_progress_full_range
   bash ${scan_dir}/check_scan_tty.sh ${dial} ${with_fixture})
+cli_test(scan.tty_progress_fits_narrow_terminals bash ${scan_dir}/check_scan_tty_narrow.sh ${dial})
+
+# ---- standard output that cannot be written: /dev/full, a closed pipe ------------------------
+cli_test(output_errors ${in_netns} bash ${scan_dir}/check_output_errors.sh ${dial} ${with_fixture})

@@ -1,4 +1,6 @@
 // tools/dial/explain.cpp: what each outcome of a connect means and what to do (`dial why`).
+#include "platform.hpp"  // first: <winsock2.h> on Windows
+
 #include <cerrno>
 
 #include <fmt/core.h>
@@ -7,6 +9,17 @@
 
 namespace dial::cli {
 namespace {
+
+// The native codes the explanations tell apart: errno values, or Winsock's on Windows.
+#ifdef _WIN32
+constexpr int code_enetunreach = WSAENETUNREACH;
+constexpr int code_ehostunreach = WSAEHOSTUNREACH;
+constexpr int code_einval = WSAEINVAL;
+#else
+constexpr int code_enetunreach = ENETUNREACH;
+constexpr int code_ehostunreach = EHOSTUNREACH;
+constexpr int code_einval = EINVAL;
+#endif
 
 using namespace std::chrono_literals;
 
@@ -69,11 +82,11 @@ explanation explain(std::string_view name, int native,
                           route_phrase(*route)),
               "remove or change that route (ip route show; ip route del ...) if the host "
               "should be reachable"};
-    if (route_is(route, "none") || native == ENETUNREACH)
+    if (route_is(route, "none") || native == code_enetunreach)
       return {"no route holds this address: no default route and no route to its network",
               "add a route or a default gateway (ip route add default via GATEWAY), or check "
               "that the interface is up"};
-    if (native == EHOSTUNREACH && slow)
+    if (native == code_ehostunreach && slow)
       return {
           "no neighbour answered on the local link: ARP or neighbour discovery for the "
           "host (or its gateway) went unanswered for about 3 s, so the host is down or not on "
@@ -106,7 +119,7 @@ explanation explain(std::string_view name, int native,
         "(bpftool cgroup tree) of the program's cgroup"};
   // A blackhole route makes connect fail with EINVAL, which connect's table (Zig's) does not
   // list: the name is Unexpected, the code and the route say what happened.
-  if ((name == "Unexpected" || name == "InvalidAddress") && native == EINVAL &&
+  if ((name == "Unexpected" || name == "InvalidAddress") && native == code_einval &&
       route_is(route, "blackhole"))
     return {fmt::format("{} discards this destination here", route_phrase(*route)),
             "remove or change that route (ip route show; ip route del ...)"};

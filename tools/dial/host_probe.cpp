@@ -9,7 +9,6 @@
 #include "dial/dialer.hpp"
 #include "platform.hpp"
 #include "report.hpp"
-#include "targets.hpp"
 
 namespace dial::cli {
 namespace {
@@ -25,108 +24,149 @@ std::string lookup_code(const dial::lookup_event& l) {
   return code_text(l.native, dial::resolver_code_name(dial::resolver_backend::c_ares, l.native));
 }
 
-void print_race(const dial::race_report& r) {
-  for (const auto& l : r.lookups)
-    fmt::print("  {:+9.1f} ms                  {:<4} answer: {}\n", ms_since(r.began, l.at),
-               l.family == dial::address_kind::ipv6 ? "AAAA" : "A",
-               l.outcome ? fmt::format("{} address(es)", l.addresses)
-                         : fmt::format("{:<42} {}", dial::name(l.outcome.error()), lookup_code(l)));
+// The race under a row; a numeric host made no lookup, so no answer line is printed for it.
+void print_race(const dial::race_report& r, bool numeric) {
+  if (!numeric)
+    for (const auto& l : r.lookups)
+      fmt::print("  {:+9.1f} ms                  {:<4} answer: {}\n", ms_since(r.began, l.at),
+                 l.family == dial::address_kind::ipv6 ? "AAAA" : "A",
+                 l.outcome
+                     ? fmt::format("{} address(es)", l.addresses)
+                     : fmt::format("{:<42} {}", dial::name(l.outcome.error()), lookup_code(l)));
   for (const auto& a : r.attempts)
     fmt::print("  {:+9.1f} ms .. {:+9.1f} ms  {:<28} {:<26} {}\n", ms_since(r.began, a.start),
                ms_since(r.began, a.end), a.to.to_string(), a.outcome_name(), code_text(a.native));
 }
 
-// The code to show for a failed race: the attempt whose error is the race's, else the lookup
-// answer whose error it is (a resolver code, with its spelling), else none.
-std::pair<int, std::string_view> failure_native(const dial::connect_to_host_failure& f) {
-  for (const auto& a : f.report.attempts)
-    if (!a.outcome && a.outcome.error() == f.error) return {a.native, {}};
+// The attempt a failed race's row shows: the last one whose error is the race's (its address is
+// the PEER, its code the CODE), else the last attempt; none when no attempt was made.
+const dial::connect_attempt* failed_attempt(const dial::connect_to_host_failure& f) {
+  const auto& all = f.report.attempts;
+  for (auto a = all.rbegin(); a != all.rend(); ++a)
+    if (!a->outcome && a->outcome.error() == f.error) return &*a;
+  return all.empty() ? nullptr : &all.back();
+}
+
+// The code to show for a failed race: the shown attempt's, when its error is the race's, else
+// the lookup answer whose error it is (a resolver code, with its spelling), else none.
+std::pair<int, std::string_view> failure_native(const dial::connect_to_host_failure& f,
+                                                const dial::connect_attempt* shown) {
+  if (shown != nullptr && !shown->outcome && shown->outcome.error() == f.error)
+    return {shown->native, {}};
   for (const auto& l : f.report.lookups)
     if (!l.outcome && dial::widen<dial::connect_to_host_error>(l.outcome.error()) == f.error)
       return {l.native, dial::resolver_code_name(dial::resolver_backend::c_ares, l.native)};
   return {0, {}};
 }
 
-outcome probe_host(const host_target& t, const host_probe_options& o, dial::race_report& report) {
+clock_type::time_point deadline_of(const host_probe_options& o, clock_type::time_point start) {
+  return start + o.timeout.value_or(default_probe_timeout);
+}
+
+row probe_host(const host_target& t, const host_probe_options& o, dial::race_report& report) {
   dial::connect_to_host_options opts;
   const auto start = clock_type::now();
-  if (o.timeout) opts.deadline = start + *o.timeout;
+  opts.deadline = deadline_of(o, start);
+  opts.stop = o.stop;
   auto r = dial::connect_to_host(t.host, t.port, opts);
   const auto elapsed = clock_type::now() - start;
   if (r) {
     report = std::move(r->report);
-    return {true, "Connected", 0, elapsed};
+    return {t.text, {true, "Connected", 0, elapsed}, {}, r->peer.to_string()};
   }
-  const auto [native, spelled] = failure_native(r.error());
+  const auto* shown = failed_attempt(r.error());
+  const auto [native, spelled] = failure_native(r.error(), shown);
+  std::string peer = shown != nullptr ? shown->to.to_string() : "-";
   report = std::move(r.error().report);
-  return {false, dial::name(r.error().error), native, elapsed, spelled};
+  return {t.text, {false, dial::name(r.error().error), native, elapsed, spelled}, {}, peer};
 }
 
-outcome probe_unix(const host_target& t, const host_probe_options& o) {
+row probe_unix(const host_target& t, const host_probe_options& o) {
   const auto a = dial::address::parse(t.text);
-  if (!a) return {false, "UnknownForm", 0, std::nullopt};
+  if (!a) return {t.text, {false, "UnknownForm", 0, std::nullopt}, {}, "-"};
+  const std::string peer = a->to_string();
   auto s = dial::socket(a->family(), SOCK_STREAM, 0);
-  if (!s) return socket_failed(s.error());
+  if (!s) return {t.text, socket_failed(s.error()), {}, peer};
   const owned_socket sock(*s);
   sockaddr_storage ss{};
   const socklen_t len = a->to_native(ss);
   const auto start = clock_type::now();
-  const auto deadline = o.timeout ? start + *o.timeout : clock_type::time_point::max();
-  auto r = dial::connect_until(sock.get(), reinterpret_cast<const sockaddr*>(&ss), len, deadline);
+  auto r = dial::connect_until(sock.get(), reinterpret_cast<const sockaddr*>(&ss), len,
+                               deadline_of(o, start), o.stop);
   const auto elapsed = clock_type::now() - start;
-  if (r) return {true, "Connected", 0, elapsed};
-  return {false, dial::name(r.error()), dial::last_native_error(), elapsed};
+  if (r) return {t.text, {true, "Connected", 0, elapsed}, {}, peer};
+  return {t.text, {false, dial::name(r.error()), dial::last_native_error(), elapsed}, {}, peer};
 }
 
-bool is_host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_';
+// The PEER column's width, fixed before the first row: the numeric targets' own texts (their
+// peer), and room for any IPv4 peer a name brings.
+std::size_t peer_width(std::span<const host_target> targets) {
+  std::size_t w = std::string_view("255.255.255.255:65535").size();
+  for (const auto& t : targets)
+    if (t.numeric || t.host.empty()) w = std::max(w, t.text.size() + 2);
+  return w;
+}
+
+parse_problem duration_problem(std::size_t at, std::string message) {
+  return {"InvalidDuration", at, std::move(message),
+          fmt::format("as in 250us, 500ms, 1.5s or 1m (units {}; a bare number is ms)",
+                      duration_units)};
 }
 
 }  // namespace
 
-std::optional<host_target> parse_host_port(std::string_view text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-  const std::string_view host = text.substr(0, colon), port = text.substr(colon + 1);
-  for (char c : host)
-    if (!is_host_char(c)) return std::nullopt;
-  if (host.find_first_not_of("0123456789.") == std::string_view::npos) return std::nullopt;
-  const auto value = parse_port(port);
-  if (!value) return std::nullopt;
-  return host_target{std::string(text), std::string(host), *value};
+std::expected<host_target, parse_problem> parse_probe_target(std::string_view text) {
+  auto spec = parse_target_word(text);
+  if (!spec) return std::unexpected(spec.error());
+  return host_target{std::string(text), spec->host, spec->port, spec->numeric};
 }
 
-std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
+std::optional<host_target> parse_host_port(std::string_view text) {
+  auto t = parse_probe_target(text);
+  if (!t || t->numeric || t->host.empty()) return std::nullopt;
+  return *t;
+}
+
+std::expected<std::chrono::nanoseconds, parse_problem> parse_duration(std::string_view text) {
+  if (text.empty()) return std::unexpected(duration_problem(0, "the duration is empty"));
   auto unit_at = text.find_first_not_of("0123456789.");
-  if (unit_at == 0 || text.empty()) return std::nullopt;
+  if (unit_at == 0) return std::unexpected(duration_problem(0, "a duration starts with a number"));
   if (unit_at == std::string_view::npos) unit_at = text.size();  // a bare number: milliseconds
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + unit_at, value);
-  if (ec != std::errc{} || end != text.data() + unit_at) return std::nullopt;
+  if (ec != std::errc{} || end != text.data() + unit_at)
+    return std::unexpected(
+        duration_problem(static_cast<std::size_t>(end - text.data()), "malformed number"));
   const std::string_view unit = text.substr(unit_at);
   double scale = 0;
   if (unit == "us") scale = 1e3;
   if (unit == "ms" || unit.empty()) scale = 1e6;
   if (unit == "s") scale = 1e9;
   if (unit == "m") scale = 60e9;
+  if (scale == 0) return std::unexpected(duration_problem(unit_at, "unknown unit"));
   const double ns = value * scale;
-  if (scale == 0 || ns < 1 || ns > 1e18) return std::nullopt;  // zero would fail everything
+  if (ns < 1) {  // zero would fail every connect before it starts
+    auto p = duration_problem(0, "the duration is zero");
+    p.hint = "a timeout must be > 0";
+    return std::unexpected(p);
+  }
+  if (ns > 1e18) return std::unexpected(duration_problem(0, "the duration is over 31 years"));
   return std::chrono::nanoseconds(static_cast<long long>(ns));
 }
 
 int probe_hosts(std::span<const host_target> targets, const host_probe_options& o) {
   std::vector<std::string> texts;
   for (const auto& t : targets) texts.push_back(t.text);
-  const table tab(texts, false);
+  const table tab(texts, false, peer_width(targets));
   tab.header();
   bool all_connected = true;
   for (const auto& t : targets) {
+    if (o.stop.stop_requested()) break;  // Ctrl-C: the target it interrupted has its row
     dial::race_report report;
-    const outcome out = t.host.empty() ? probe_unix(t, o) : probe_host(t, o, report);
-    all_connected = all_connected && out.connected;
-    tab.print({t.text, out, {}});
-    if (o.verbose) print_race(report);
+    const row r = t.host.empty() ? probe_unix(t, o) : probe_host(t, o, report);
+    all_connected = all_connected && r.result.connected;
+    tab.print(r);
+    if (o.verbose) print_race(report, t.numeric);
   }
   return all_connected ? 0 : 1;
 }

@@ -3,10 +3,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <expected>
 #include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
+
+#include "endpoint.hpp"
 
 namespace dial::cli {
 
@@ -16,25 +20,39 @@ struct host_target {
   std::string text;  ///< as given
   std::string host;  ///< the host part ("example.org", "192.0.2.1", "::1"); empty: Unix
   std::uint16_t port = 0;
+  bool numeric = false;  ///< `host` is an IP literal: no lookup is made, none is printed
 };
+
+/// The host_target of a word in the one target grammar (parse_target_word).
+[[nodiscard]] std::expected<host_target, parse_problem> parse_probe_target(std::string_view text);
 
 /// Splits "HOST:PORT" where HOST is a host name (letters, digits, '-', '.', '_', not all digits
 /// and dots) and PORT 1-65535; std::nullopt otherwise.
 [[nodiscard]] std::optional<host_target> parse_host_port(std::string_view text);
 
+/// The units a duration takes, for help texts and messages.
+inline constexpr std::string_view duration_units = "us, ms, s or m";
+
 /// Parses a duration, as every --timeout of the tool takes it: a positive decimal number and a
-/// unit, "us", "ms", "s" or "m" ("500ms", "1.5s"); without a unit, milliseconds ("2000").
-[[nodiscard]] std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
+/// unit, "us", "ms", "s" or "m" ("250us", "500ms", "1.5s", "1m"); without a unit, milliseconds
+/// ("2000"). Zero, or a value that is not a whole number of nanoseconds' worth, is refused.
+[[nodiscard]] std::expected<std::chrono::nanoseconds, parse_problem> parse_duration(
+    std::string_view text);
+
+/// A probe's timeout when --timeout is not given: resolution and every attempt included.
+inline constexpr std::chrono::seconds default_probe_timeout{10};
 
 /// How the host path probes.
 struct host_probe_options {
   bool verbose = false;                             ///< print every lookup answer and attempt
   std::optional<std::chrono::nanoseconds> timeout;  ///< per target, covering resolution and all
+  std::stop_token stop{};  ///< cancels the target in progress (its row says Canceled), then stops
 };
 
 /// Probes each target in turn (connect_to_host for IP hosts and names, connect_until for Unix
-/// endpoints), prints one table row each (and with `verbose` the race under it) and returns the
-/// exit status: 0 when every target connected, 1 otherwise.
+/// endpoints), prints one table row each (with the peer: the address that won, or the one whose
+/// failure the row shows; and with `verbose` the race under it) and returns the exit status: 0
+/// when every target connected, 1 otherwise. Once `stop` is requested no further target starts.
 [[nodiscard]] int probe_hosts(std::span<const host_target> targets, const host_probe_options& o);
 
 }  // namespace dial::cli

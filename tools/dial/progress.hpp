@@ -15,7 +15,8 @@ namespace dial::cli {
 /// the engine is created.
 void block_stop_signals() noexcept;
 
-/// Renders one progress line: "[=====>    ]  12345/65535  19%  45.1k/s  ETA 1.2 s".
+/// Renders one progress line: "[=====>    ]  12345/65535  19%  45.1k/s  ETA 1.2 s", at most
+/// `width` columns: the bar shrinks (from 50 cells to 10), then goes, then the rest is cut.
 [[nodiscard]] std::string progress_line(std::size_t done, std::size_t total,
                                         std::chrono::nanoseconds elapsed, std::size_t width);
 

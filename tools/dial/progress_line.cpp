@@ -34,9 +34,15 @@ std::string progress_line(std::size_t done, std::size_t total, std::chrono::nano
       done == 0 ? "-" : eta_text(static_cast<double>(total - done) / std::max(rate, 1e-9));
   std::string tail = fmt::format("  {}/{}  {:3.0f}%  {}  ETA {}", done, total, fraction * 100,
                                  rate_text(rate), eta);
-  // The bar takes what is left of the line, between 10 and 50 cells.
-  const std::size_t room = width > tail.size() + 13 ? width - tail.size() - 3 : 10;
-  const std::size_t cells = std::clamp<std::size_t>(room, 10, 50);
+  // The bar takes what is left of the line, up to 50 cells; with fewer than 10 there is none,
+  // and a tail that does not fit either is cut: a line wider than the terminal would wrap, and
+  // each redraw ("\r" then the line) would add a line instead of replacing one.
+  if (width < tail.size() + 12) {
+    tail.erase(0, 2);
+    if (tail.size() > width) tail.resize(width);
+    return tail;
+  }
+  const std::size_t cells = std::min<std::size_t>(width - tail.size() - 2, 50);
   const auto filled = static_cast<std::size_t>(fraction * static_cast<double>(cells));
   std::string bar(cells, ' ');
   std::fill_n(bar.begin(), filled, '=');

@@ -2,6 +2,7 @@
 #include "report.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -29,7 +30,17 @@ std::size_t widest_outcome() {
   return w;
 }
 
+int first_flush_error = 0;  // set once, by the main thread (rows and headers are printed there)
+
 }  // namespace
+
+void flush_output() noexcept {
+  errno = 0;
+  if (std::fflush(stdout) != 0 && first_flush_error == 0)
+    first_flush_error = errno != 0 ? errno : EIO;
+}
+
+int flush_error() noexcept { return first_flush_error; }
 
 outcome timed_connect(socket_t s, const sockaddr* addr, socklen_t len) noexcept {
   const auto start = std::chrono::steady_clock::now();
@@ -60,25 +71,32 @@ std::string time_text(std::optional<nanoseconds> t) {
   return fmt::format("{:.3f} s", us / 1e6);
 }
 
-table::table(std::span<const std::string> targets, bool with_note)
+table::table(std::span<const std::string> targets, bool with_note, std::size_t peer_width)
     : target_width_(std::string_view("TARGET").size()),
       outcome_width_(widest_outcome()),
-      with_note_(with_note) {
+      with_note_(with_note),
+      peer_width_(peer_width) {
   for (const auto& t : targets) target_width_ = std::max(target_width_, t.size());
 }
 
+std::string table::peer_cell(std::string_view peer) const {
+  if (peer_width_ == 0) return {};
+  return fmt::format("{:<{}}  ", peer.empty() ? "-" : peer, peer_width_);
+}
+
 void table::header() const {
-  fmt::print("{:<{}}  {:<{}}  {:<{}}  {:>{}}{}\n", "TARGET", target_width_, "OUTCOME",
-             outcome_width_, "CODE", code_width, "TIME", time_width, with_note_ ? "  NOTE" : "");
-  std::fflush(stdout);
+  fmt::print("{:<{}}  {}{:<{}}  {:<{}}  {:>{}}{}\n", "TARGET", target_width_, peer_cell("PEER"),
+             "OUTCOME", outcome_width_, "CODE", code_width, "TIME", time_width,
+             with_note_ ? "  NOTE" : "");
+  flush_output();
 }
 
 void table::print(const row& r) const {
   const std::string note = with_note_ && !r.note.empty() ? "  " + r.note : "";
-  fmt::print("{:<{}}  {:<{}}  {:<{}}  {:>{}}{}\n", r.target, target_width_, r.result.name,
-             outcome_width_, code_text(r.result.native, r.result.native_name), code_width,
-             time_text(r.result.elapsed), time_width, note);
-  std::fflush(stdout);  // a blocking probe can take minutes: show each line when it is known
+  fmt::print("{:<{}}  {}{:<{}}  {:<{}}  {:>{}}{}\n", r.target, target_width_, peer_cell(r.peer),
+             r.result.name, outcome_width_, code_text(r.result.native, r.result.native_name),
+             code_width, time_text(r.result.elapsed), time_width, note);
+  flush_output();  // a probe can take seconds: show each line when it is known
 }
 
 }  // namespace dial::cli

@@ -22,6 +22,13 @@ struct outcome {
   std::string_view native_name{};
 };
 
+/// Flushes standard output (each row is shown as soon as it is known) and remembers the errno
+/// of the first flush that failed, for flush_error().
+void flush_output() noexcept;
+
+/// The errno of the first failed flush_output, or 0.
+[[nodiscard]] int flush_error() noexcept;
+
 /// Runs dial::connect once and times it.
 [[nodiscard]] outcome timed_connect(socket_t s, const sockaddr* addr, socklen_t len) noexcept;
 
@@ -38,22 +45,27 @@ struct outcome {
 struct row {
   std::string target;
   outcome result;
-  std::string note;  ///< the demo says what each fixture is; probes leave it empty
+  std::string note;    ///< the demo says what each fixture is; probes leave it empty
+  std::string peer{};  ///< the address connected to (or whose failure this is); "-" for none
 };
 
-/// Prints rows under a header, columns aligned: TARGET OUTCOME CODE TIME [NOTE]. The widths are
-/// fixed up front so that rows can be printed (and flushed) as soon as each attempt ends.
+/// Prints rows under a header, columns aligned: TARGET [PEER] OUTCOME CODE TIME [NOTE]. The
+/// widths are fixed up front so that rows can be printed (and flushed) as soon as each attempt
+/// ends.
 class table {
  public:
-  /// `targets` sizes the first column; `with_note` adds the NOTE column.
-  table(std::span<const std::string> targets, bool with_note);
+  /// `targets` sizes the first column; `with_note` adds the NOTE column; a `peer_width` other
+  /// than 0 adds the PEER column, that wide (a longer peer pushes the rest of its row right).
+  table(std::span<const std::string> targets, bool with_note, std::size_t peer_width = 0);
   void header() const;
   void print(const row& r) const;
 
  private:
+  [[nodiscard]] std::string peer_cell(std::string_view peer) const;
   std::size_t target_width_;
   std::size_t outcome_width_;
   bool with_note_;
+  std::size_t peer_width_;
 };
 
 }  // namespace dial::cli

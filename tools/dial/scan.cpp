@@ -3,9 +3,11 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <expected>
 #include <memory>
 #include <new>
@@ -30,50 +32,57 @@ namespace {
 constexpr int exit_open = 0;
 constexpr int exit_none_open = 1;
 constexpr int exit_usage = 2;
+constexpr int exit_interrupted = 130;  // 128 + SIGINT, as shells report it
 
-constexpr std::string_view scan_help = R"(Usage: dial scan HOST... -p PORTS [OPTION]...
-       dial scan TARGET... [OPTION]...
+constexpr std::string_view scan_help = R"(Usage: dial scan TARGET... [OPTION]...
+       dial scan HOST... -p PORTS [OPTION]...
        dial scan -i FILE [OPTION]...          (FILE '-' is standard input)
 
 Connect to many targets at once through dial's engine (io_uring, or epoll where io_uring is
-refused), then list the open ones (those that accepted the connection) and count every outcome
-by its name: Connected, ConnectionRefused, Timeout, NetworkUnreachable, ...
+refused), then list the open ones (those that accepted the connection) and every one whose
+outcome was neither Connected nor ConnectionRefused (Timeout and NetworkUnreachable first:
+what nmap calls filtered), and count every outcome by its name.
 
 Scan only hosts you are allowed to scan.
 
-Targets:
-  HOST -p PORTS   every port of PORTS on each HOST: 127.0.0.1, ::1, [::1], or a name (looked up
-                  in /etc/hosts, then DNS; every address it has is scanned)
-  TARGET          a.b.c.d:port, [v6addr]:port, unix:/path or unix:@name
+Targets (the same grammar as `dial TARGET`):
+  TARGET          HOST:PORT (a name is looked up in /etc/hosts, then DNS, and every address it
+                  has is scanned), a.b.c.d:PORT, [v6addr]:PORT, unix:/path or unix:@name
+  HOST -p PORTS   every port of PORTS on each HOST: a name, 127.0.0.1, ::1 or [::1]; with -p
+                  give hosts without a port
   -i FILE         one HOST (with -p) or TARGET (without) per line; blank lines and lines
                   starting with '#' are skipped, text after a blank and '#' is a comment.
                   May be given more than once; the words of the command line come first.
                   A line may be 4096 bytes long; a scan takes at most 4194304 targets.
 
 Options:
-  -p, --ports LIST        ports and ranges, as in 22,80,8000-8100 or 1-65535
+  -p, --ports LIST        ports and ranges, as in 22,80,8000-8100 or 1-65535 (no leading zeros)
   -i, --input FILE        read targets (or hosts) from FILE, or from standard input for '-'
-  --timeout TIME          per-connect deadline: 500ms, 2s or a number of milliseconds
-                          (default 2000ms)
+  --timeout DURATION      per-connect deadline (default 2s): a number and a unit, us, ms, s or m
+                          (250us, 500ms, 1.5s, 1m); a bare number is milliseconds; > 0. It is
+                          rounded up to whole milliseconds (1us is 1 ms)
   --concurrency N         connects in flight at once over all threads (default 4096; the engine
                           lowers it to what the descriptor limit allows)
   --threads N             engine threads, one ring or epoll set each (default 0: one per CPU)
   --backend NAME          io_uring, epoll or auto (default auto: io_uring if the kernel allows it)
+  --show closed           list the refused (closed) targets too, after the others
   --json                  one JSON object per result, then a summary object (NDJSON; the schema
                           is in docs/scan-json.md); no progress bar
   -q, --quiet             no progress bar
   -h, --help              show this help and exit
 
 A progress bar (done/total, rate, ETA) is drawn on standard error when it is a terminal.
-Ctrl-C stops the scan: connects in flight are canceled and what was found so far is printed.
+Ctrl-C (SIGINT) or SIGTERM stops the scan: connects in flight are canceled, what was found so
+far is printed and the exit status is 130; a second one exits at once.
 
 Exit status:
-  0  at least one target was open
-  1  no target was open (also when the scan was interrupted before finding one)
-  2  usage error (an unknown option, a bad port list, host or target, an unreadable input file,
-     an input line over 4096 bytes, more than 4194304 targets or more than memory holds, no
-     target at all), or the engine could not start (such as --backend io_uring where the
-     kernel refuses io_uring)
+  0    at least one target was open
+  1    no target was open, or standard output could not be written (a full disk, a closed pipe)
+  2    usage error (an unknown option, a bad port list, host or target, an unreadable input file,
+       an input line over 4096 bytes, more than 4194304 targets or more than memory holds, no
+       target at all), or the engine could not start (such as --backend io_uring where the
+       kernel refuses io_uring)
+  130  interrupted by Ctrl-C (SIGINT) or SIGTERM
 )";
 
 static_assert(max_line_bytes == 4096 && max_targets == 4194304, "scan_help states both limits");
@@ -86,6 +95,7 @@ struct scan_request {
   engine_options engine;
   bool json = false;
   bool quiet = false;
+  bool show_closed = false;  ///< --show closed: list the refused targets too
   bool help = false;
 };
 
@@ -102,6 +112,10 @@ std::optional<T> parse_number(std::string_view s) {
   return v;
 }
 
+parse_problem number_problem(std::string_view want) {
+  return {"InvalidNumber", 0, fmt::format("not {}", want)};
+}
+
 std::optional<engine_backend> parse_backend(std::string_view s) {
   if (s == "io_uring") return engine_backend::io_uring;
   if (s == "epoll") return engine_backend::epoll;
@@ -115,25 +129,35 @@ std::expected<void, std::string> apply(scan_request& r, std::string_view opt,
   if (opt == "-p" || opt == "--ports") {
     if (r.ports) return std::unexpected("-p is given twice");
     auto p = parse_ports(value);
-    if (!p) return std::unexpected(fmt::format("bad port list '{}': {}", value, p.error()));
+    if (!p) return std::unexpected(describe("port list", value, p.error()));
     r.ports = std::move(*p);
   } else if (opt == "-i" || opt == "--input") {
     r.inputs.push_back(value);
   } else if (opt == "--timeout") {
     const auto t = parse_duration(value);  // the same syntax as `dial --timeout`
-    if (!t) return std::unexpected(fmt::format("bad timeout '{}': use 500ms, 2s or 2000", value));
+    if (!t) return std::unexpected(describe("timeout", value, t.error()));
     r.engine.timeout = std::chrono::ceil<std::chrono::milliseconds>(*t);
   } else if (opt == "--concurrency") {
     const auto n = parse_number<std::size_t>(value);
-    if (!n || *n == 0) return std::unexpected(fmt::format("bad concurrency '{}'", value));
+    if (!n || *n == 0)
+      return std::unexpected(describe("concurrency", value, number_problem("a number above 0")));
     r.engine.concurrency = *n;
   } else if (opt == "--threads") {
     const auto n = parse_number<unsigned>(value);
-    if (!n || *n > 1024) return std::unexpected(fmt::format("bad thread count '{}'", value));
+    if (!n || *n > 1024)
+      return std::unexpected(
+          describe("thread count", value, number_problem("a number from 0 (one per CPU) to 1024")));
     r.engine.threads = *n;
+  } else if (opt == "--show") {
+    if (value != "closed")
+      return std::unexpected(describe(
+          "--show", value, {"UnknownForm", 0, "not a kind of target", "the one kind is: closed"}));
+    r.show_closed = true;
   } else {
     const auto b = parse_backend(value);
-    if (!b) return std::unexpected(fmt::format("unknown back-end '{}'", value));
+    if (!b)
+      return std::unexpected(describe(
+          "back-end", value, {"UnknownForm", 0, "unknown back-end", "io_uring, epoll or auto"}));
     r.engine.backend = *b;
   }
   return {};
@@ -141,7 +165,7 @@ std::expected<void, std::string> apply(scan_request& r, std::string_view opt,
 
 bool takes_value(std::string_view opt) {
   return opt == "-p" || opt == "--ports" || opt == "-i" || opt == "--input" || opt == "--timeout" ||
-         opt == "--concurrency" || opt == "--threads" || opt == "--backend";
+         opt == "--concurrency" || opt == "--threads" || opt == "--backend" || opt == "--show";
 }
 
 std::expected<scan_request, std::string> parse_scan_args(std::span<char* const> args) {
@@ -173,7 +197,7 @@ std::expected<scan_request, std::string> parse_scan_args(std::span<char* const> 
         opt = a.substr(0, 2);
         value = a.substr(2);
       }
-      if (!takes_value(opt)) return std::unexpected(fmt::format("unknown option '{}'", a));
+      if (!takes_value(opt)) return std::unexpected(fmt::format("unknown option '{}'", echo(a)));
       if (!value) {
         if (i + 1 == args.size()) return std::unexpected(fmt::format("{} needs a value", opt));
         value = args[++i];
@@ -203,7 +227,9 @@ std::expected<std::vector<address>, std::string> collect_targets(const scan_requ
       // Not inherited from the open on (std::ifstream has no way to ask for it).
       const std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(
           std::fopen(std::string(name).c_str(), read_mode_no_inherit), &std::fclose);
-      if (!in) return std::unexpected(fmt::format("cannot read '{}'", name));
+      if (!in)
+        return std::unexpected(
+            fmt::format("cannot read '{}': {}", echo(name), std::strerror(errno)));
       ok = read_words(in.get(), name, kind, ports, out);
     }
     if (!ok) return std::unexpected(ok.error());
@@ -212,12 +238,21 @@ std::expected<std::vector<address>, std::string> collect_targets(const scan_requ
   return out;
 }
 
-// "127.0.0.1, 65535 ports" for one host and a port list; "3 targets" otherwise.
-std::string describe(const scan_request& r, std::size_t count) {
-  if (r.ports && r.words.size() == 1 && r.inputs.empty())
-    return fmt::format("{}, {} port{}", r.words.front(), r.ports->ports.size(),
-                       r.ports->ports.size() == 1 ? "" : "s");
-  return fmt::format("{} target{}", count, count == 1 ? "" : "s");
+// "127.0.0.1, 65535 ports" for one host (one address) and a port list; "localhost (2
+// addresses), 3 ports: 6 targets" for a name with more; "3 targets" otherwise. Every count is
+// of what is scanned.
+std::string header_text(const scan_request& r, std::size_t count) {
+  const auto plural = [](std::size_t n, std::string_view what) {
+    return fmt::format("{} {}{}", n, what, n == 1 ? "" : what.ends_with('s') ? "es" : "s");
+  };
+  if (r.ports && r.words.size() == 1 && r.inputs.empty()) {
+    const std::size_t ports = r.ports->ports.size();
+    const std::string host = echo(r.words.front());
+    if (count == ports) return fmt::format("{}, {}", host, plural(ports, "port"));
+    return fmt::format("{} ({}), {}: {}", host, plural(count / ports, "address"),
+                       plural(ports, "port"), plural(count, "target"));
+  }
+  return plural(count, "target");
 }
 
 int run_scan(const scan_request& r, const std::vector<address>& targets) {
@@ -230,10 +265,10 @@ int run_scan(const scan_request& r, const std::vector<address>& targets) {
   }
   const scan_setup setup{e->backend(), e->threads(), e->concurrency(), r.engine.timeout,
                          targets.size()};
-  if (!r.json) print_scan_header(setup, describe(r, targets.size()));
+  if (!r.json) print_scan_header(setup, header_text(r, targets.size()));
 
-  scan_sink sink(r.json, targets.size());
   std::stop_source stop;
+  scan_sink sink(r.json, r.show_closed, targets.size(), stop);
   const bool bar = !r.json && !r.quiet && ::isatty(STDERR_FILENO) == 1;
   scan_end end;
   {
@@ -249,7 +284,7 @@ int run_scan(const scan_request& r, const std::vector<address>& targets) {
   } else {
     sink.print_report(setup, end, targets);
   }
-  std::fflush(stdout);
+  if (end.interrupted) return exit_interrupted;
   return sink.open_count() != 0 ? exit_open : exit_none_open;
 }
 

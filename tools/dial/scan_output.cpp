@@ -16,6 +16,8 @@ namespace {
 using json = nlohmann::ordered_json;  // keys in the documented order (docs/scan-json.md)
 
 constexpr std::string_view connected_word = "Connected";
+constexpr std::string_view refused_word = "ConnectionRefused";
+constexpr std::uint8_t no_result = 0xff;  // outcome_of_: no result yet (error ids stay below)
 
 // The index of an outcome in by_outcome_: 0 for success, else the error's stable id.
 std::size_t outcome_index(const engine_result& r) noexcept {
@@ -44,12 +46,19 @@ std::string_view outcome_name(std::size_t i) noexcept {
   return i == 0 ? connected_word : dial::name(static_cast<error_id>(i));
 }
 
+scan_sink::scan_sink(bool json, bool show_closed, std::size_t targets, std::stop_source stop)
+    : json_(json), show_closed_(show_closed), stop_(std::move(stop)) {
+  open_.reserve(targets);
+  if (!json) outcome_of_.assign(targets, no_result);
+}
+
 void scan_sink::on_result(const engine_result& r) {
   const std::size_t i = outcome_index(r);
   ++by_outcome_[i];
+  if (r.index < outcome_of_.size()) outcome_of_[r.index] = static_cast<std::uint8_t>(i);
   if (r.self_connect) ++self_connects_;
   if (i == 0) open_.push_back({r.index, r.elapsed});  // within the capacity reserved
-  if (json_) {
+  if (json_ && !write_failed_) {  // once a write failed, nothing more can be reported
     const char* code_name = r.native_code != 0 ? native_code_name(r.native_code) : nullptr;
     json line = {
         {"type", "result"},
@@ -67,6 +76,10 @@ void scan_sink::on_result(const engine_result& r) {
     };
     const std::string text = line.dump() + '\n';
     std::fwrite(text.data(), 1, text.size(), stdout);
+    if (std::ferror(stdout) != 0) {  // main() reports the error at exit
+      write_failed_ = true;
+      stop_.request_stop();
+    }
   }
   done.fetch_add(1, std::memory_order_relaxed);
 }
@@ -84,6 +97,7 @@ void scan_sink::print_report(const scan_setup& setup, const scan_end& end,
     for (const auto& o : open_)
       fmt::print("{:<{}}  {:>9}\n", targets[o.index].format().view(), width, time_text(o.elapsed));
   }
+  print_not_open(targets);
   // Outcomes, most frequent first.
   std::vector<std::size_t> seen;
   for (std::size_t i = 0; i < by_outcome_.size(); ++i)
@@ -104,6 +118,29 @@ void scan_sink::print_report(const scan_setup& setup, const scan_end& end,
              dial::name(setup.backend));
 }
 
+void scan_sink::print_not_open(std::span<const address> targets) const {
+  // Ranks: 0 Timeout and the unreachables (no answer: filtered), 1 the others, 2 the refused.
+  const auto rank = [&](std::uint8_t i) -> int {
+    if (i == 0 || i == no_result) return -1;
+    const std::string_view n = outcome_name(i);
+    if (n == refused_word) return show_closed_ ? 2 : -1;
+    return n == "Timeout" || n.ends_with("Unreachable") ? 0 : 1;
+  };
+  std::size_t width = std::string_view("NOT OPEN").size();
+  bool any = false;
+  for (std::size_t t = 0; t < outcome_of_.size(); ++t)
+    if (rank(outcome_of_[t]) >= 0) {
+      width = std::max(width, targets[t].format().size());
+      any = true;
+    }
+  if (!any) return;
+  fmt::print("{:<{}}  OUTCOME\n", "NOT OPEN", width);
+  for (int want = 0; want <= 2; ++want)
+    for (std::size_t t = 0; t < outcome_of_.size(); ++t)
+      if (rank(outcome_of_[t]) == want)
+        fmt::print("{:<{}}  {}\n", targets[t].format().view(), width, outcome_name(outcome_of_[t]));
+}
+
 void scan_sink::print_json_summary(const scan_setup& setup, const scan_end& end) const {
   json outcomes = json::object();
   for (std::size_t i = 0; i < by_outcome_.size(); ++i)
@@ -117,7 +154,7 @@ void scan_sink::print_json_summary(const scan_setup& setup, const scan_end& end)
       {"targets", setup.targets},
       {"results", end.results},
       {"not_started", setup.targets - end.results},
-      {"open", open_.size()},
+      {"open_count", open_.size()},
       {"self_connects", self_connects_},
       {"interrupted", end.interrupted},
       {"elapsed_s", seconds(end.elapsed)},
@@ -130,7 +167,7 @@ void print_scan_header(const scan_setup& setup, std::string_view what) {
   fmt::print("dial scan: {}; back-end {}, {} thread{}, {} in flight, timeout {} ms\n", what,
              dial::name(setup.backend), setup.threads, setup.threads == 1 ? "" : "s",
              setup.concurrency, setup.timeout.count());
-  std::fflush(stdout);
+  flush_output();
 }
 
 }  // namespace dial::cli

@@ -5,8 +5,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -34,16 +36,21 @@ struct scan_end {
 /// serialises on_result, so nothing here is locked; `done` is read by the progress bar.
 class scan_sink final : public engine_sink {
  public:
-  /// `json`: print each result on stdout as it arrives. Room for `targets` open ones is taken
-  /// now, so that on_result never allocates for them (it must not throw std::bad_alloc).
-  scan_sink(bool json, std::size_t targets) : json_(json) { open_.reserve(targets); }
+  /// `json`: print each result on stdout as it arrives; a write that fails (a full disk, a
+  /// closed pipe with SIGPIPE ignored) requests `stop`, since nothing more can be reported.
+  /// `show_closed`: the report lists refused targets too. Room for `targets` open ones and one
+  /// outcome byte per target is taken now, so that on_result never allocates (it must not
+  /// throw std::bad_alloc).
+  scan_sink(bool json, bool show_closed, std::size_t targets, std::stop_source stop);
   void on_result(const engine_result& r) override;
 
   /// Results so far (read by the progress bar on another thread).
   std::atomic<std::size_t> done{0};
 
   /// Prints the human report: open targets (of `targets`, the span given to run()) in target
-  /// order, outcome counts, elapsed time.
+  /// order; every target neither open nor refused (Timeout and the unreachables first, then the
+  /// others, each group in target order; then the refused ones with --show closed), each with
+  /// its outcome; outcome counts, elapsed time.
   void print_report(const scan_setup& setup, const scan_end& end, std::span<const address> targets);
   /// Prints the final NDJSON summary object.
   void print_json_summary(const scan_setup& setup, const scan_end& end) const;
@@ -55,8 +62,14 @@ class scan_sink final : public engine_sink {
     std::size_t index;  ///< into the targets given to run()
     std::chrono::nanoseconds elapsed;
   };
+  void print_not_open(std::span<const address> targets) const;
+
   bool json_;
+  bool show_closed_;
+  bool write_failed_ = false;  ///< a JSON line could not be written: the scan is stopping
+  std::stop_source stop_;
   std::array<std::size_t, 256> by_outcome_{};  ///< [0]: Connected, [id]: error_id id
+  std::vector<std::uint8_t> outcome_of_;       ///< per target: its outcome index; no_result if none
   std::size_t self_connects_ = 0;
   std::vector<open_target> open_;
 };

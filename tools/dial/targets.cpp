@@ -2,10 +2,10 @@
 #include "targets.hpp"
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <system_error>
 
@@ -24,28 +24,23 @@ std::string_view trim(std::string_view s) {
   return s.substr(first, s.find_last_not_of(blanks) - first + 1);
 }
 
-// The text of an address_parse_failure, as a phrase.
-std::string describe(const address_parse_failure& f) {
-  return fmt::format("{} at offset {}", dial::name(f.error), f.offset);
+parse_problem shifted(parse_problem p, std::size_t by) {
+  p.offset += by;
+  return p;
 }
 
-// A word that is meant as a name rather than a mistyped number: it has a letter and no ':'.
-// Only those are resolved, so that "1.2.3" is an error and never a DNS query.
-bool looks_like_name(std::string_view s) {
-  return s.find(':') == std::string_view::npos &&
-         std::any_of(s.begin(), s.end(), [](char c) { return std::isalpha(c & 0xff) != 0; });
-}
-
-// The addresses of a host: the numeric address itself, or every address a name resolves to
-// (dial::resolve: the hosts file first, then DNS; RFC 6724 order), each once.
-std::expected<std::vector<address>, std::string> host_addresses(std::string_view word) {
-  auto numeric = parse_host(word);
-  if (numeric) return std::vector<address>{*numeric};
-  if (!looks_like_name(word)) return std::unexpected(numeric.error());
+// The addresses of a parsed host or target (its port not yet applied): the numeric address
+// itself, or every address a name resolves to (dial::resolve: the hosts file first, then DNS;
+// RFC 6724 order), each once.
+std::expected<std::vector<address>, parse_problem> addresses_of(const target_spec& spec) {
+  if (spec.numeric || spec.host.empty()) return std::vector<address>{spec.value};
   resolve_options o;
   o.deadline = deadline_clock::now() + std::chrono::seconds(10);
-  auto r = dial::resolve(word, 0, o);
-  if (!r) return std::unexpected(std::string(dial::name(r.error())));
+  auto r = dial::resolve(spec.host, 0, o);
+  if (!r) {
+    const auto id = dial::id(r.error());
+    return std::unexpected(parse_problem{dial::name(id), 0, std::string(dial::message(id))});
+  }
   return std::move(*r);
 }
 
@@ -60,6 +55,7 @@ enum class line_read : std::uint8_t { line, end, too_long, failed };
 // The next line of `in` without its newline, read no further than max_line_bytes.
 line_read next_line(std::FILE* in, std::string& line) {
   line.clear();
+  errno = 0;
   for (int c = std::getc(in); c != EOF; c = std::getc(in)) {
     if (c == '\n') return line_read::line;
     if (line.size() == max_line_bytes) return line_read::too_long;
@@ -83,32 +79,22 @@ std::string_view word_of(std::string_view line) {
 
 }  // namespace
 
-std::expected<std::uint16_t, std::string> parse_port(std::string_view s) {
-  if (s.empty()) return std::unexpected("a port is missing");
-  unsigned value = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec == std::errc::result_out_of_range || (ec == std::errc{} && value > 65535))
-    return std::unexpected(fmt::format("port {} is above 65535", s));
-  if (ec != std::errc{} || end != s.data() + s.size())
-    return std::unexpected(fmt::format("'{}' is not a port number", s));
-  if (value == 0) return std::unexpected("port 0 cannot be connected to");
-  if (s.front() == '0') return std::unexpected(fmt::format("port '{}' has a leading zero", s));
-  return static_cast<std::uint16_t>(value);
-}
-
-std::expected<port_list, std::string> parse_ports(std::string_view text) {
-  if (text.empty()) return std::unexpected("the list is empty");
+std::expected<port_list, parse_problem> parse_ports(std::string_view text) {
+  if (text.empty()) return std::unexpected(parse_problem{"MissingPort", 0, "the list is empty"});
   port_list out;
   std::bitset<65536> seen;
   for (std::size_t at = 0; at <= text.size();) {
     const auto comma = std::min(text.find(',', at), text.size());
     const auto item = text.substr(at, comma - at);
     const auto dash = item.find('-');
-    auto low = parse_port(item.substr(0, dash));
-    if (!low) return std::unexpected(low.error());
-    auto high = dash == std::string_view::npos ? low : parse_port(item.substr(dash + 1));
-    if (!high) return std::unexpected(high.error());
-    if (*high < *low) return std::unexpected(fmt::format("range {} runs backwards", item));
+    auto low = parse_port_word(item.substr(0, dash));
+    if (!low) return std::unexpected(shifted(low.error(), at));
+    const std::size_t high_at = dash == std::string_view::npos ? at : at + dash + 1;
+    auto high = dash == std::string_view::npos ? low : parse_port_word(item.substr(dash + 1));
+    if (!high) return std::unexpected(shifted(high.error(), high_at));
+    if (*high < *low)
+      return std::unexpected(parse_problem{"InvalidPortRange", at, "the range runs backwards",
+                                           "write a range low-high, as in 8000-8100"});
     for (unsigned p = *low; p <= *high; ++p) {
       if (!seen[p]) out.ports.push_back(static_cast<std::uint16_t>(p));
       seen[p] = true;
@@ -118,42 +104,21 @@ std::expected<port_list, std::string> parse_ports(std::string_view text) {
   return out;
 }
 
-std::expected<address, std::string> parse_host(std::string_view text) {
-  if (text.empty()) return std::unexpected("the host is empty");
-  // Give address::parse the one form it knows, HOST:PORT, with a placeholder port.
-  const bool bare_v6 = text.find(':') != std::string_view::npos && text.front() != '[';
-  const std::string with_port = bare_v6 ? fmt::format("[{}]:1", text) : fmt::format("{}:1", text);
-  const auto a = address::parse(with_port);
-  if (!a) {
-    if (a.error().error == address_parse_error::invalid_ipv4 ||
-        a.error().error == address_parse_error::unknown_form)
-      return std::unexpected("not a numeric IPv4 or IPv6 address");
-    return std::unexpected(std::string(dial::name(a.error().error)));
-  }
-  if (!a->is_ip()) return std::unexpected("not an IP address");
-  return a->with_port(0);
-}
-
-std::expected<address, std::string> parse_target(std::string_view text) {
-  const auto a = address::parse(text);
-  if (!a) return std::unexpected(describe(a.error()));
-  if (a->is_ip() && a->port() == 0) return std::unexpected("port 0 cannot be connected to");
-  return *a;
-}
-
 std::expected<void, std::string> add_word(std::string_view word, word_kind kind,
                                           const port_list& ports, std::vector<address>& out) {
-  if (kind == word_kind::target) {
-    auto a = parse_target(word);
-    if (!a) return std::unexpected(fmt::format("bad target '{}': {}", word, a.error()));
-    if (auto room = room_for(1, out); !room) return room;
-    out.push_back(*a);
+  const bool is_host = kind == word_kind::host;
+  const std::string_view what = is_host ? "host" : "target";
+  const auto spec = is_host ? parse_host_word(word) : parse_target_word(word);
+  if (!spec) return std::unexpected(describe(what, word, spec.error()));
+  auto addresses = addresses_of(*spec);
+  if (!addresses) return std::unexpected(describe(what, word, addresses.error()));
+  if (!is_host) {
+    if (auto room = room_for(addresses->size(), out); !room) return room;
+    for (const auto& a : *addresses) out.push_back(a.is_ip() ? a.with_port(spec->port) : a);
     return {};
   }
-  auto hosts = host_addresses(word);
-  if (!hosts) return std::unexpected(fmt::format("bad host '{}': {}", word, hosts.error()));
-  if (auto room = room_for(hosts->size() * ports.ports.size(), out); !room) return room;
-  for (const auto& h : *hosts)
+  if (auto room = room_for(addresses->size() * ports.ports.size(), out); !room) return room;
+  for (const auto& h : *addresses)
     for (const auto p : ports.ports) out.push_back(h.with_port(p));
   return {};
 }
@@ -165,7 +130,8 @@ std::expected<void, std::string> read_words(std::FILE* in, std::string_view sour
     switch (next_line(in, line)) {
       case line_read::end: return {};
       case line_read::failed:
-        return std::unexpected(fmt::format("{}:{}: read error", source, number));
+        return std::unexpected(
+            fmt::format("{}:{}: cannot read: {}", source, number, std::strerror(errno)));
       case line_read::too_long:
         return std::unexpected(
             fmt::format("{}:{}: the line is longer than {} bytes", source, number, max_line_bytes));

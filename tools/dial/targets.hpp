@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dial/address.hpp"
+#include "endpoint.hpp"
 
 namespace dial::cli {
 
@@ -20,31 +21,19 @@ struct port_list {
 };
 
 /// Parses a comma-separated list of ports and inclusive ranges (1-65535; "a-b" needs a <= b).
-/// A port given twice is kept once. On failure, a phrase that reads after "bad port list 'X': ".
-[[nodiscard]] std::expected<port_list, std::string> parse_ports(std::string_view text);
-
-/// One port: 1-65535, decimal digits only, no leading zero (dial::address's port grammar). On
-/// failure, a phrase saying what is wrong.
-[[nodiscard]] std::expected<std::uint16_t, std::string> parse_port(std::string_view s);
-
-/// Parses a numeric host: an IPv4 dotted quad, an IPv6 address with or without brackets (a
-/// scope is allowed: fe80::1%eth0). The port of the result is 0. On failure, a phrase that reads
-/// after "bad host 'X': ".
-[[nodiscard]] std::expected<address, std::string> parse_host(std::string_view text);
-
-/// Parses a target: a.b.c.d:port, [v6]:port, unix:/path or unix:@name (dial::address::parse).
-/// On failure, a phrase that reads after "bad target 'X': ".
-[[nodiscard]] std::expected<address, std::string> parse_target(std::string_view text);
+/// A port given twice is kept once. On failure, the problem with its offset in `text`.
+[[nodiscard]] std::expected<port_list, parse_problem> parse_ports(std::string_view text);
 
 /// How the words of the command line and of an input file are read.
 enum class word_kind : std::uint8_t {
-  target,  ///< HOST:PORT (no -p)
-  host,    ///< HOST, crossed with the -p port list
+  target,  ///< HOST:PORT or unix:... (no -p): parse_target_word
+  host,    ///< HOST, crossed with the -p port list: parse_host_word
 };
 
 /// Appends what one word names: a target, or a host crossed with every port of `ports`. A host
-/// is numeric, or a name (a letter, no ':') resolved with dial::resolve (hosts file, then DNS);
-/// every address of a name is scanned. Fails, adding nothing, when `out` would pass max_targets.
+/// is numeric, or a name resolved with dial::resolve (hosts file, then DNS); every address of a
+/// name is scanned. Fails, adding nothing, when `out` would pass max_targets. A failure is the
+/// whole message ("bad target 'X': ...").
 [[nodiscard]] std::expected<void, std::string> add_word(std::string_view word, word_kind kind,
                                                         const port_list& ports,
                                                         std::vector<address>& out);
@@ -61,7 +50,7 @@ inline constexpr std::size_t max_targets = std::size_t{1} << 22;
 /// are dropped, blank lines and lines starting with '#' are skipped, and text after " #" is a
 /// comment. The first bad line fails the whole input with "SOURCE:LINE: bad target 'X': why"; so
 /// does a line longer than max_line_bytes ("SOURCE:LINE: the line is longer than 4096 bytes"),
-/// read no further.
+/// read no further, and a read error ("SOURCE:LINE: cannot read: Is a directory").
 [[nodiscard]] std::expected<void, std::string> read_words(std::FILE* in, std::string_view source,
                                                           word_kind kind, const port_list& ports,
                                                           std::vector<address>& out);

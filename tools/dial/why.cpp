@@ -2,7 +2,7 @@
 // and what the outcome means, step by step (or as one JSON object).
 #include "why.hpp"
 
-#include <sys/socket.h>
+#include "platform.hpp"  // first: <winsock2.h> on Windows
 
 #include <cstdio>
 #include <fstream>
