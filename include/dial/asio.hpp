@@ -146,6 +146,7 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
   race_op(const Executor& ex, const connect_to_host_options& o, Handler&& h)
       : ex_(ex),
         race_(o, clock::now()),
+        socket_options_(o.socket),
         stop_(o.stop),
         handler_(std::move(h)),
         work_(net::get_associated_executor(handler_, ex_)) {
@@ -275,6 +276,11 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
     if (!fd)
       return race_.on_failed(id, widen<connect_to_host_error>(fd.error()), last_native_error(),
                              now_);
+    if (auto o = apply_socket_options(*fd, to.family(), socket_options_); !o) {
+      const int code = last_native_error();
+      dial::close(*fd);
+      return race_.on_failed(id, widen<connect_to_host_error>(o.error()), code, now_);
+    }
     const tcp::endpoint ep = endpoint(to);
     tcp::socket sock(ex_);
     boost::system::error_code ec;
@@ -423,6 +429,7 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
   std::mutex mutex_;
   std::optional<net::steady_timer> timer_;
   happy_eyeballs race_;
+  socket_options socket_options_;  // set on every attempt's socket before its connect
   std::stop_token stop_;
   Handler handler_;
   net::executor_work_guard<handler_executor> work_;

@@ -61,8 +61,8 @@ DIAL_DECLARE_ERROR_SET(connect_until_error, DIAL_CONNECT_UNTIL_ERRORS);
 // ---- connect_to_host: Happy Eyeballs v2 (RFC 8305) ------------------------------------------
 
 /// The names connect_to_host can return: the union of connect_until's (connect's plus Timeout and
-/// Canceled), socket's and resolve's names. Each of those sets widens into it through
-/// dial::widen, checked by the compiler from the one list (static_asserts in
+/// Canceled), socket's, setsockopt's (options.socket) and resolve's names. Each of those sets
+/// widens into it through dial::widen, checked by the compiler from the one list (static_asserts in
 /// src/common/connect_to_host.cpp). When every address failed, the error is the first attempt's
 /// (the most preferred address); each attempt's own outcome is in the report.
 // clang-format off
@@ -72,7 +72,9 @@ DIAL_DECLARE_ERROR_SET(connect_until_error, DIAL_CONNECT_UNTIL_ERRORS);
   X(connection_reset_by_peer) X(connection_timed_out) X(network_unreachable)                 \
   X(file_not_found) X(system_resources) X(protocol_family_not_available)                    \
   X(process_fd_quota_exceeded) X(system_fd_quota_exceeded) X(protocol_not_supported)        \
-  X(socket_type_not_supported) X(unknown_host_name) X(host_lacks_network_addresses)         \
+  X(socket_type_not_supported) X(already_connected) X(invalid_protocol_option)              \
+  X(timeout_too_big) X(invalid_option) X(unknown_interface) X(operation_not_supported)      \
+  X(unknown_host_name) X(host_lacks_network_addresses)                                      \
   X(temporary_name_server_failure) X(name_server_failure) X(invalid_host_name)              \
   X(out_of_memory) X(timeout) X(canceled) X(unexpected)
 // clang-format on
@@ -147,6 +149,10 @@ struct connect_to_host_options {
   /// Leave the returned socket non-blocking (the race needs it so; by default it is made
   /// blocking again before it is returned).
   bool non_blocking = false;
+  /// Options set on every attempt's socket before its connect (an interface, a mark, keepalive,
+  /// TCP_NODELAY, ...). An attempt whose socket refuses one fails with that name, and the race
+  /// goes on with the other addresses (dial::socket_options).
+  socket_options socket;
 };
 
 /// The lowest connection attempt delay RFC 8305 allows.

@@ -1,9 +1,11 @@
 // dial/socket.hpp: layer 2, socket ownership: the move-only owner, connect_to_address, listen_on.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <expected>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "dial/address.hpp"
@@ -64,6 +66,45 @@ enum class socket_type : std::uint8_t {
   datagram,  ///< SOCK_DGRAM: UDP, or a Unix datagram socket (connect only sets the peer)
 };
 
+/// TCP keepalive: SO_KEEPALIVE with the probe timing (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).
+/// Linux accepts 1-32767 s for idle and interval and 1-127 probes; a value outside what the
+/// kernel accepts is InvalidOption.
+struct keepalive_options {
+  std::chrono::seconds idle{7200};    ///< idle time before the first probe (the kernel's default)
+  std::chrono::seconds interval{75};  ///< time between unanswered probes
+  int count = 9;                      ///< unanswered probes before the connection is dropped
+};
+
+/// What is set on a socket before its connect. A field left at its default sets nothing; every
+/// option the OS refuses fails the attempt with setsockopt's name for it (an unknown interface is
+/// UnknownInterface, a missing privilege PermissionDenied, an option the socket's type or the OS
+/// does not have OperationNotSupported or InvalidProtocolOption, a value out of range
+/// InvalidOption), the native code in last_native_error(). docs/errors.md lists them.
+struct socket_options {
+  /// Send through this interface only: SO_BINDTODEVICE on Linux (needs CAP_NET_RAW unless the
+  /// kernel allows it unprivileged), IP_UNICAST_IF / IPV6_UNICAST_IF on Windows. Empty: none.
+  std::string interface;
+  /// SO_MARK, the firewall and routing mark (Linux; needs CAP_NET_ADMIN). Elsewhere
+  /// OperationNotSupported.
+  std::optional<std::uint32_t> mark;
+  /// TCP_USER_TIMEOUT: how long sent data may stay unacknowledged before the connection is
+  /// dropped (Linux, in milliseconds; Windows TCP_MAXRT, whole seconds). TCP only.
+  std::optional<std::chrono::milliseconds> user_timeout;
+  /// TCP keepalive probes. TCP only.
+  std::optional<keepalive_options> keepalive;
+  /// TCP_NODELAY: send small segments at once (no Nagle). TCP only.
+  bool no_delay = false;
+  /// SO_SNDBUF and SO_RCVBUF in bytes (the kernel may double or clamp them; > 0).
+  std::optional<int> send_buffer;
+  std::optional<int> receive_buffer;  ///< see send_buffer
+};
+
+/// Sets `options` on `sock`, a fresh socket of `family` (AF_INET, AF_INET6 or AF_UNIX), in the
+/// order of the fields; stops at the first refusal (its code in last_native_error()). For a Unix
+/// socket the TCP options are refused by the kernel (OperationNotSupported).
+[[nodiscard]] DIAL_API std::expected<void, setsockopt_error> apply_socket_options(
+    socket_t sock, int family, const socket_options& options) noexcept;
+
 /// How connect_to_address connects.
 struct connect_options {
   socket_type type = socket_type::stream;  ///< stream (the default) or datagram
@@ -77,14 +118,19 @@ struct connect_options {
   /// kernel has it (Linux 4.2+), so the port is chosen at connect time with the destination in
   /// view and the ephemeral range is shared across destinations.
   std::optional<address> source;
+  /// Options set on the socket before the bind and the connect (socket_options).
+  socket_options socket;
 };
 
-/// The names connect_to_address can return: the union of socket's, bind's (for the source
-/// address) and connect's names, each set widening into it through dial::widen, which the
-/// compiler checks from the one list (see the static_asserts in src/common/socket_owner.cpp).
+/// The names connect_to_address can return: the union of socket's, setsockopt's (for
+/// options.socket), bind's (for the source address) and connect's names, each set widening into it
+/// through dial::widen, which the compiler checks from the one list (see the static_asserts in
+/// src/common/socket_owner.cpp).
 // clang-format off
 #define DIAL_CONNECT_TO_ADDRESS_ERRORS(X)                                                    \
   X(access_denied) X(permission_denied) X(address_in_use) X(address_not_available)          \
+  X(already_connected) X(invalid_protocol_option) X(timeout_too_big) X(invalid_option)      \
+  X(unknown_interface) X(operation_not_supported)                                           \
   X(address_family_not_supported) X(would_block) X(connection_pending) X(connection_refused) \
   X(connection_reset_by_peer) X(connection_timed_out) X(network_unreachable)                 \
   X(file_not_found) X(system_resources) X(protocol_family_not_available)                    \

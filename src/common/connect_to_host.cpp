@@ -18,6 +18,7 @@ static_assert(is_subset_v<connect_to_host_error, connect_error>);
 static_assert(is_subset_v<connect_to_host_error, socket_error>);
 static_assert(is_subset_v<connect_to_host_error, resolve_error>);
 static_assert(is_subset_v<connect_to_host_error, poll_error>);
+static_assert(is_subset_v<connect_to_host_error, setsockopt_error>);
 
 namespace {
 
@@ -79,6 +80,8 @@ void poll_driver::start(attempt_id id, const address& to, bool alone) {
   owned_socket sock(*s);
   if (!blocking && !detail::owner_set_non_blocking(sock.get()))
     return race_.on_failed(id, error::unexpected, last_native_error(), now_);
+  if (auto o = apply_socket_options(sock.get(), to.family(), options_.socket); !o)
+    return race_.on_failed(id, widen<error>(o.error()), last_native_error(), now_);
   sockaddr_storage ss;
   const socklen_t len = to.to_native(ss);
   auto r = dial::connect(sock.get(), reinterpret_cast<const sockaddr*>(&ss), len);

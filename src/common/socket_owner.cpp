@@ -14,6 +14,7 @@ namespace dial {
 // The widening into the composite sets is total: the compiler checks it from the one list.
 static_assert(is_subset_v<connect_to_address_error, socket_error>);
 static_assert(is_subset_v<connect_to_address_error, bind_error>);
+static_assert(is_subset_v<connect_to_address_error, setsockopt_error>);
 static_assert(is_subset_v<connect_to_address_error, connect_error>);
 static_assert(is_subset_v<listen_on_error, socket_error>);
 static_assert(is_subset_v<listen_on_error, bind_error>);
@@ -63,6 +64,8 @@ std::expected<owned_socket, connect_to_address_error> connect_to_address(
   owned_socket s(*raw);
   if (options.non_blocking && !detail::owner_set_non_blocking(s.get()))
     return fail<E>(s, connect_to_address_error::unexpected);
+  if (auto o = apply_socket_options(s.get(), to.family(), options.socket); !o)
+    return fail<E>(s, o.error());
   if (options.source) {
     auto b = bind_source(s.get(), *options.source);
     if (!b) return fail<E>(s, b.error());
