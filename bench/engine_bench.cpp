@@ -1053,7 +1053,7 @@ void scan(const std::string& dial, int rounds) {
           median(busy[c]), median(usr[c]), median(sys[c]), median(si[c]));
   std::printf(
       "own CPU time over wall time (200%% = both CPUs): dial scan median %.0f%%, nmap %.0f%% (the\n"
-      " /proc/stat split above counts every process on the CPU, the lead's builds included)\n",
+      " /proc/stat split above counts every process on the CPU, other jobs included)\n",
       median(d_own), median(n_own));
   std::printf("targets: >= 5x nmap (%s), >= 85%% busy on both CPUs (%s)\n",
               median(ratio) >= 5 ? "met" : "NOT met",
