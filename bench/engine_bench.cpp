@@ -1066,13 +1066,21 @@ void scan(const std::string& dial, int rounds) {
 
 // ---- the contenders ----------------------------------------------------------------------------
 
-/// The fastest raw io_uring loop measured here: COOP_TASKRUN, 16 chains per submit, the close
-/// hard-linked after the connect and posting the chain's one CQE.
+/// The raw io_uring loop used when the variants are not run (--only without variants): the one
+/// that won most sweeps here (COOP_TASKRUN, 16 chains per submit, the close hard-linked after
+/// the connect and posting the chain's one CQE).
 uring_opts best_uring() { return {false, 16, 0, closing::link_close_cqe}; }
 
-// The raw io_uring loop's variants: task-work mode (DEFER_TASKRUN, which needs GETEVENTS, or
-// COOP_TASKRUN), chains per submit (SQ-full: all 10 000 in one submit) and how the socket is
-// closed. The fastest on this machine is best_uring(); docs/benchmarks.md has the sweep.
+std::string describe(const uring_opts& u) {
+  return std::string(u.defer ? "defer" : "coop") + ", " +
+         (u.batch == 0 ? std::string("SQ-full") : std::to_string(u.batch) + "/submit") +
+         (u.close == closing::next_submit ? ", close next" : ", close linked");
+}
+
+// The raw loops' variants, after dial's engine (the reference of this table): io_uring's
+// task-work mode (DEFER_TASKRUN, which needs GETEVENTS, or COOP_TASKRUN), chains per submit
+// (SQ-full: every chain the SQ holds, 10 000 at once) and how the socket is closed; epoll
+// edge-triggered or one-shot. The fastest of each by median time is this run's best raw loop.
 std::vector<contender> variants(int cpu) {
   struct v_opts {
     bool defer;
@@ -1089,18 +1097,13 @@ std::vector<contender> variants(int cpu) {
                                       {false, 16, closing::next_submit},
                                       {false, 4, closing::link_close_cqe},
                                       {false, 1, closing::link_close_cqe}}};
-  std::vector<contender> v{
-      {"best raw io_uring (coop, 16, linked)", "uring", 1, 1, cpu, best_uring()}};
+  std::vector<contender> v{{"dial engine, 1 thread (reference)", "dial", 1, 1, cpu}};
   for (const auto& x : sweep) {
-    const std::string name =
-        std::string("uring ") + (x.defer ? "defer" : "coop") + ", " +
-        (x.batch == 0 ? std::string("SQ-full") : std::to_string(x.batch) + "/submit") +
-        (x.c == closing::next_submit ? ", close next" : ", close linked");
-    v.push_back({name, "uring", 1, 1, cpu, {x.defer, x.batch, 0, x.c}});
+    const uring_opts u{x.defer, x.batch, 0, x.c};
+    v.push_back({"uring " + describe(u), "uring", 1, 1, cpu, u});
   }
   v.push_back({"epoll, EPOLLET", "epoll", 1, 1, cpu});
   v.push_back({"epoll, EPOLLONESHOT", "epoll", 1, 1, cpu, {}, true});
-  v.push_back({"dial engine, 1 thread", "dial", 1, 1, cpu});
   return v;
 }
 
@@ -1220,12 +1223,37 @@ void connect_parts(const options& o) {
             {{"best raw io_uring, 1 thread", "uring", 1, 1, c0, best_uring()},
              {"dial engine, 1 thread", "dial", 1, 1, c0}},
             o.rounds, s);
-  if (wants("variants")) compare("raw loop variants", 10000, variants(c0), o.rounds, s);
+  uring_opts best = best_uring();
+  bool oneshot = false;
+  if (wants("variants")) {
+    const auto vs = variants(c0);
+    const auto res = compare("raw loop variants", 10000, vs, o.rounds, s);
+    const auto med = [&](const contender& c) {
+      std::vector<double> ms;
+      for (const auto& r : res.at(c.name)) ms.push_back(r.ms);
+      return median(ms);
+    };
+    double best_ms = 1e18, et_ms = 0, oneshot_ms = 0;
+    for (const auto& c : vs) {
+      if (c.kind == "uring" && med(c) < best_ms) {
+        best_ms = med(c);
+        best = c.uring;
+      }
+      if (c.kind == "epoll") (c.oneshot ? oneshot_ms : et_ms) = med(c);
+    }
+    oneshot = oneshot_ms < et_ms;
+    std::printf("best raw loops of this run (lowest median): io_uring %s; epoll %s\n",
+                describe(best).c_str(), oneshot ? "EPOLLONESHOT" : "EPOLLET");
+  }
+  const std::string ub = std::string(" (") + (best.defer ? "defer/" : "coop/") +
+                         (best.batch == 0 ? std::string("all") : std::to_string(best.batch)) +
+                         (best.close == closing::next_submit ? "/next)" : "/linked)");
+  const std::string eb = oneshot ? " (ONESHOT)" : " (ET)";
   if (wants("connects")) {
     compare("connects", 10000,
-            {{"best raw io_uring, 1 thread", "uring", 1, 1, c0, best_uring()},
+            {{"best raw io_uring" + ub, "uring", 1, 1, c0, best},
              {"dial engine, 1 thread", "dial", 1, 1, c0},
-             {"best raw epoll, 1 thread", "epoll", 1, 1, c0},
+             {"best raw epoll" + eb, "epoll", 1, 1, c0, {}, oneshot},
              {"dial engine, 2 threads (unpinned)", "dial", 1, 2, -1},
              {"libuv, 1 thread", "libuv", 1, 1, c0},
              {"Asio, 1 thread", "asio", 1, 1, c0}},
@@ -1233,17 +1261,17 @@ void connect_parts(const options& o) {
     // 30 000 exceed RLIMIT_NOFILE (20 000, also the cap of one ring's direct-descriptor table):
     // every single-threaded contender runs as 2 processes x 15 000, both on the client CPU.
     compare("connects", 30000,
-            {{"best raw io_uring, 2 procs", "uring", 2, 1, c0, best_uring()},
+            {{"best raw io_uring, 2 procs", "uring", 2, 1, c0, best},
              {"dial engine, 2 procs x 1 thread", "dial", 2, 1, c0},
              {"dial engine, 1 proc x 2 thr, CPU 0", "dial", 1, 2, c0},
-             {"best raw epoll, 2 procs", "epoll", 2, 1, c0},
+             {"best raw epoll, 2 procs", "epoll", 2, 1, c0, {}, oneshot},
              {"dial engine, 1 proc x 2 thr (unpin.)", "dial", 1, 2, -1},
              {"libuv, 2 procs", "libuv", 2, 1, c0},
              {"Asio, 2 procs", "asio", 2, 1, c0}},
             o.rounds, s);
   }
   if (wants("keep")) {
-    uring_opts keep = best_uring();
+    uring_opts keep = best;
     keep.close = closing::keep;
     contender d{"dial engine keep, 1 thread", "dial", 1, 1, c0};
     d.keep = true;
@@ -1254,9 +1282,9 @@ void connect_parts(const options& o) {
             s);
   }
   if (wants("memory"))
-    memory({{"best raw io_uring", "uring", 1, 1, c0, best_uring()},
+    memory({{"best raw io_uring", "uring", 1, 1, c0, best},
             {"dial engine, 1 thread", "dial", 1, 1, c0},
-            {"best raw epoll", "epoll", 1, 1, c0},
+            {"best raw epoll", "epoll", 1, 1, c0, {}, oneshot},
             {"libuv", "libuv", 1, 1, c0},
             {"Asio", "asio", 1, 1, c0}},
            5000, 15000, std::max(3, o.rounds / 2), s);
