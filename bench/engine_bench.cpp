@@ -12,6 +12,7 @@
 // runs it.
 #include <fcntl.h>
 #include <liburing.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -487,6 +488,10 @@ template <class Impl>
 void child_body(Impl& impl, const workload& w, int go_fd, int report_fd) {
   child_report r;
   impl.prepare(w);  // the caller's targets: allocated and touched before the baseline
+  // Free heap memory inherited from the parent is resident: without the trim, an allocation
+  // reusing it would cost no RSS. malloc_trim(0) returns it (madvise), so every byte the
+  // contender allocates from here on is counted.
+  ::malloc_trim(0);
   // smaps_rollup walks the page tables: exact, where VmRSS / VmHWM come from per-CPU counters
   // that lag by up to hundreds of kB.
   r.base_rss_kb = status_kb("/proc/self/smaps_rollup", "Rss");
