@@ -94,14 +94,12 @@ workload make_workload(const std::vector<sockaddr_in>& ports, std::size_t n) {
 }
 
 // ---- contender: raw io_uring loops ------------------------------------------------------------
-// Slot i owns direct descriptor i (a sparse table of `window` entries). A connect is one chain,
-// IORING_OP_SOCKET into the slot hard-linked to IORING_OP_CONNECT on it; success CQEs are
+// Slot i owns direct descriptor i (a sparse table of N entries: all N in flight). A connect is one
+// chain, IORING_OP_SOCKET into the slot hard-linked to IORING_OP_CONNECT on it; success CQEs are
 // skipped on every step but one. How the socket is closed is the variant:
 //   link_close_cqe    ... -> CLOSE_direct (hard link); CONNECT's CQE is skipped on success and
 //                     CLOSE posts the chain's one CQE (so a slot is reusable when it arrives;
 //                     a failed connect posts its own CQE first). Default.
-//   link_connect_cqe  ... -> CLOSE_direct (hard link, skipped); CONNECT posts the CQE. The slot
-//                     is not known to be closed then, so only with window == N (no reuse).
 //   next_submit       CONNECT posts the CQE; a CLOSE_direct (skipped) goes into the next submit,
 //                     as dial's engine does.
 //   keep              SOCKET (non-blocking) -> CONNECT (soft link, skipped) ->
@@ -109,12 +107,11 @@ workload make_workload(const std::vector<sockaddr_in>& ports, std::size_t n) {
 //                     the caller keeps a regular non-blocking close-on-exec socket.
 // One io_uring_submit_and_get_events per batch while targets remain, then
 // io_uring_submit_and_wait(1); DEFER_TASKRUN needs GETEVENTS for completions, and both do that.
-enum class closing : std::uint8_t { link_close_cqe, link_connect_cqe, next_submit, keep };
+enum class closing : std::uint8_t { link_close_cqe, next_submit, keep };
 
 struct uring_opts {
-  bool defer = true;       ///< SINGLE_ISSUER | DEFER_TASKRUN, else COOP_TASKRUN
-  unsigned batch = 0;      ///< chains per submit; 0: as many as the SQ holds
-  std::size_t window = 0;  ///< slots (connects in flight); 0: all N
+  bool defer = true;   ///< SINGLE_ISSUER | DEFER_TASKRUN, else COOP_TASKRUN
+  unsigned batch = 0;  ///< chains per submit; 0: as many as the SQ holds
   closing close = closing::link_close_cqe;
 };
 
@@ -135,7 +132,7 @@ struct raw_uring {
   void prepare(const workload& wl) { w = &wl; }
   void setup() {
     const std::size_t n = w->targets.size();
-    const std::size_t window = std::max<std::size_t>(1, o.window != 0 ? std::min(o.window, n) : n);
+    const std::size_t window = std::max<std::size_t>(1, n);  // all N in flight: one slot each
     per_chain = o.close == closing::keep ? 4 : o.close == closing::next_submit ? 2 : 3;
     const std::size_t chains = o.batch != 0 ? std::min<std::size_t>(o.batch, window) : window;
     const std::size_t extra = o.close == closing::next_submit ? window : 0;
@@ -174,7 +171,6 @@ struct raw_uring {
     mark(s, tag | k_socket, IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS);
     unsigned char cf = IOSQE_FIXED_FILE;
     if (o.close == closing::link_close_cqe) cf |= IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
-    if (o.close == closing::link_connect_cqe) cf |= IOSQE_IO_HARDLINK;
     if (keep) cf |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
     s = sqe();
     io_uring_prep_connect(s, static_cast<int>(slot),
@@ -189,8 +185,7 @@ struct raw_uring {
     if (o.close == closing::next_submit) return;
     s = sqe();
     io_uring_prep_close_direct(s, slot);
-    mark(s, tag | k_close,
-         o.close == closing::link_connect_cqe || keep ? IOSQE_CQE_SKIP_SUCCESS : 0);
+    mark(s, tag | k_close, keep ? IOSQE_CQE_SKIP_SUCCESS : 0);
   }
   void close_later(unsigned slot) {
     io_uring_sqe* s = sqe();
@@ -208,7 +203,7 @@ struct raw_uring {
         if (res < 0) note_failure(r, -res);
         if (o.close == closing::link_close_cqe || o.close == closing::keep) return false;
         if (res == 0) ++r.connected;
-        if (o.close == closing::next_submit) to_close.push_back(slot);
+        to_close.push_back(slot);  // next_submit
         return true;
       case k_close:
         if (o.close != closing::link_close_cqe) return false;  // a failed, skipped close
@@ -1074,7 +1069,7 @@ void scan(const std::string& dial, int rounds) {
 /// The raw io_uring loop used when the variants are not run (--only without variants): the one
 /// that won most sweeps here (COOP_TASKRUN, 16 chains per submit, the close hard-linked after
 /// the connect and posting the chain's one CQE).
-uring_opts best_uring() { return {false, 16, 0, closing::link_close_cqe}; }
+uring_opts best_uring() { return {false, 16, closing::link_close_cqe}; }
 
 std::string describe(const uring_opts& u) {
   return std::string(u.defer ? "defer" : "coop") + ", " +
@@ -1104,7 +1099,7 @@ std::vector<contender> variants(int cpu) {
                                       {false, 1, closing::link_close_cqe}}};
   std::vector<contender> v{{"dial engine, 1 thread (reference)", "dial", 1, 1, cpu}};
   for (const auto& x : sweep) {
-    const uring_opts u{x.defer, x.batch, 0, x.c};
+    const uring_opts u{x.defer, x.batch, x.c};
     v.push_back({"uring " + describe(u), "uring", 1, 1, cpu, u});
   }
   v.push_back({"epoll, EPOLLET", "epoll", 1, 1, cpu});
