@@ -1055,9 +1055,10 @@ void scan(const std::string& dial, int rounds) {
       "own CPU time over wall time (200%% = both CPUs): dial scan median %.0f%%, nmap %.0f%% (the\n"
       " /proc/stat split above counts every process on the CPU, other jobs included)\n",
       median(d_own), median(n_own));
-  std::printf("targets: >= 5x nmap (%s), >= 85%% busy on both CPUs (%s)\n",
-              median(ratio) >= 5 ? "met" : "NOT met",
-              busy[1].size() && median(busy[0]) >= 85 && median(busy[1]) >= 85 ? "met" : "NOT met");
+  // The target is judged on dial's own CPU time: /proc/stat also counts other jobs on the CPUs.
+  std::printf(
+      "targets: >= 5x nmap (%s); >= 85%% of both CPUs busy with dial scan, own CPU >= 170%% (%s)\n",
+      median(ratio) >= 5 ? "met" : "NOT met", median(d_own) >= 170 ? "met" : "NOT met");
   std::vector<dial::address> ports;
   for (unsigned p = 1; p <= 65535; ++p)
     ports.push_back(dial::address::loopback_ipv4(static_cast<std::uint16_t>(p)));
