@@ -1088,7 +1088,7 @@ std::vector<contender> variants(int cpu) {
     unsigned batch;
     closing c;
   };
-  const std::array<v_opts, 10> sweep{{{true, 0, closing::link_close_cqe},
+  const std::array<v_opts, 11> sweep{{{true, 0, closing::link_close_cqe},
                                       {true, 0, closing::next_submit},
                                       {true, 64, closing::link_close_cqe},
                                       {true, 16, closing::link_close_cqe},
@@ -1096,6 +1096,7 @@ std::vector<contender> variants(int cpu) {
                                       {false, 64, closing::link_close_cqe},
                                       {false, 16, closing::link_close_cqe},
                                       {false, 16, closing::next_submit},
+                                      {false, 32, closing::next_submit},
                                       {false, 4, closing::link_close_cqe},
                                       {false, 1, closing::link_close_cqe}}};
   std::vector<contender> v{{"dial engine, 1 thread (reference)", "dial", 1, 1, cpu}};
@@ -1112,6 +1113,7 @@ struct options {
   std::string dial = "dial";
   std::set<std::string> only;
   int rounds = 5, scan_rounds = 5;
+  std::size_t variants_at = 10000;  ///< connects per run of the variants sweep
   int listener_port = 20000;
   bool accept = true;
   bool rst = false;
@@ -1133,6 +1135,8 @@ int parse(int argc, char** argv, options& o) {
       "all),\n"
       "                      or duel (the best raw io_uring loop against one engine thread)\n"
       "  --listener-port P   first of the 32 listener ports (default 20000; 0: kernel-chosen)\n"
+      "  --variants-at N     connects per run of the variants sweep (default 10000, at most\n"
+      "                      15000: one ring's direct-descriptor table)\n"
       "  --listeners MODE    accept: a process on CPU 1 accepts and closes during the run\n"
       "                      (default); backlog: nobody accepts until the run ends\n"
       "  --server-close HOW  fin: plain close (default); rst: SO_LINGER {1, 0}, which resets\n"
@@ -1146,7 +1150,7 @@ int parse(int argc, char** argv, options& o) {
     }
     const bool takes_value = k == "--dial" || k == "--rounds" || k == "--scan-rounds" ||
                              k == "--only" || k == "--listener-port" || k == "--listeners" ||
-                             k == "--server-close";
+                             k == "--variants-at" || k == "--server-close";
     if (!takes_value) {
       std::fprintf(stderr, "dial_engine_bench: unknown argument '%s'\n%s", argv[i], usage);
       return 2;
@@ -1182,6 +1186,12 @@ int parse(int argc, char** argv, options& o) {
         return 2;
       }
       o.listener_port = n;
+    } else if (k == "--variants-at") {
+      if (n < 1 || n > 15000) {
+        std::fprintf(stderr, "dial_engine_bench: --variants-at needs 1 to 15000\n");
+        return 2;
+      }
+      o.variants_at = static_cast<std::size_t>(n);
     } else {
       if (n < 1 || n > 1000) {
         std::fprintf(stderr, "dial_engine_bench: %s needs a number from 1 to 1000\n", argv[i - 1]);
@@ -1228,7 +1238,7 @@ void connect_parts(const options& o) {
   bool oneshot = false;
   if (wants("variants")) {
     const auto vs = variants(c0);
-    const auto res = compare("raw loop variants", 10000, vs, o.rounds, s);
+    const auto res = compare("raw loop variants", o.variants_at, vs, o.rounds, s);
     const auto med = [&](const contender& c) {
       std::vector<double> ms;
       for (const auto& r : res.at(c.name)) ms.push_back(r.ms);
