@@ -29,7 +29,9 @@ run() {  # run WANT_STATUS PATTERN... -- ARG...: dial ARG..., each PATTERN must 
     grep -qE -- "$p" <<<"$out" || { echo "FAIL: no line matches '$p'"; failed=1; }
   done
 }
-run 0 '^dial scan: 1 target; ' '^127\.0\.0\.53:53 +[0-9.]+ (µs|ms|s)$' '^Outcomes: Connected 1$' \
+# Port 53 is "domain" in /etc/services: the OPEN table names it.
+run 0 '^dial scan: 1 target; ' '^OPEN +TIME +SERVICE$' '^127\.0\.0\.53:53 +[0-9.]+ (µs|ms|s) +domain$' \
+  '^Outcomes: Connected 1$' \
   -- scan dns.test:53
 run 1 '^dial scan: 2 targets; ' '^Outcomes: ConnectionRefused 2$' -- scan two.test:1
 run 1 '^dial scan: two\.test \(2 addresses\), 2 ports: 4 targets; ' \

@@ -6,7 +6,8 @@ if(NOT dial_has_engine)
 endif()
 set(scan_dir ${CMAKE_CURRENT_SOURCE_DIR})
 set(in_netns bash ${CMAKE_CURRENT_SOURCE_DIR}/in_netns.sh)  # scans beyond the test's fixtures
-set(time_re [=[[0-9.]+ (µs|ms|s)]=])
+# A time, and the /etc/services name of the port if it has one (a fixture's ephemeral port may).
+set(time_re [=[[0-9.]+ (µs|ms|s)( +[A-Za-z0-9_.+-]+)?]=])
 
 # ---- human output and exit status --------------------------------------------------------------
 cli_test(scan.open_and_refused ${with_fixture} tcp4-listen tcp4-closed tcp6-listen --
