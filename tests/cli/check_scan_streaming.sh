@@ -6,7 +6,9 @@
 #      counts right, and a peak RSS under 24 MB (holding the targets alone would take 30 MB:
 #      116 bytes each), the figure printed;
 #   2. 127.0.0.4/31 -p 1-65535 --json (131070 targets, two chunks): each index once, each target
-#      the one at its index (hosts in order, each with the ports in order).
+#      the one at its index (hosts in order, each with the ports in order);
+#   3. the same in a terminal (script(1)): the progress bar counts over both chunks, to
+#      131070/131070.
 set -u
 dial=$1
 max_rss_kb=24576
@@ -35,4 +37,16 @@ print(f"--json: {len(results)} results, {len(got)} distinct indexes, {len(bad)} 
 ok = (len(results) == 131070 and not bad and summary["targets"] == 131070
       and summary["results"] == 131070 and summary["outcomes"] == {"ConnectionRefused": 131070})
 sys.exit(0 if ok else 1)' || { echo "FAIL: --json indexes or targets across chunks"; failed=1; }
+if command -v script >/dev/null; then
+  typescript=$(mktemp)
+  timeout 60 script -qec "$dial scan 127.0.0.4/31 -p 1-65535" "$typescript" >/dev/null
+  bar=$(tr '\r' '\n' <"$typescript")
+  rm -f "$typescript"
+  grep -E '^\[' <<<"$bar" | tail -1
+  grep -qE '^\[=+\] +131070/131070 +100% ' <<<"$bar" ||
+    { echo "FAIL: the progress bar did not reach 131070/131070"; failed=1; }
+  grep -qE '^\[[=> ]+\] +[0-9]+/131070 ' <<<"$bar" || { echo "FAIL: no progress bar"; failed=1; }
+else
+  echo "(no script(1): the progress bar is not checked)"
+fi
 exit $failed

@@ -107,6 +107,12 @@ cli_test(scan.input_hosts_with_ports ${with_fixture} tcp4-listen --
   -- bash -c [=[printf '127.0.0.1\n::ffff:127.0.0.1\n' | "$0" scan -i - -p "${1##*:}"]=]
      ${dial} {0})
 
+cli_test(scan.input_blocks ${in_netns} ${expect} 1 [=[^dial scan: 5 targets; ]=]
+  [=[^127\.0\.0\.9:1 +ConnectionRefused$]=] [=[^\[::1\]:1 +ConnectionRefused$]=]
+  [=[^Outcomes: ConnectionRefused 5$]=]
+  -- bash -c [=[printf '127.0.0.4/31\n127.0.0.8-9  # a range\n[::1]/128\n' | "$0" scan -i - -p 1 --show closed]=]
+     ${dial})
+
 # ---- usage errors: exit 2, a message, nothing scanned ------------------------------------------
 function(scan_usage_test name pattern)
   add_test(NAME cli.scan.usage.${name}
@@ -198,7 +204,8 @@ cli_test(scan.input_close_on_exec ${with_fixture} tcp4-closed --
 cli_test(scan.help ${expect} 0 [=[^Usage: dial scan TARGET\.\.\.]=] [=[^       dial scan HOST\.\.\. -p PORTS]=]
   [=[^Exit status:$]=] [=[^  0 +at least one target was open$]=] [=[^  1 +no target was open]=]
   [=[^  2 +usage error]=] [=[^  130  interrupted]=] [=[us, ms, s or m]=] [=[1us is 1 ms]=]
-  [=[^  --show closed ]=] -- ${dial} scan --help)
+  [=[^  --show closed ]=] [=[^  --rate N ]=] [=[^  -4, -6 ]=] [=[^  BLOCK +a\.b\.c\.d/N or v6addr/N]=]
+  [=[broadcast addresses included]=] [=[at most 4294967296 targets]=] -- ${dial} scan --help)
 cli_test(scan.in_main_help ${expect} 0 [=[^       dial scan TARGET\.\.\. \| HOST\.\.\. -p PORTS]=]
   [=[^  scan +connect to many targets]=] -- ${dial} --help)
 # Every unit --help names is taken; 1us is rounded up to the engine's 1 ms.
