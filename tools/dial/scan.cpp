@@ -65,7 +65,8 @@ Targets (the grammar of `dial TARGET`, and blocks of addresses):
 
 A scan takes at most 4294967296 targets (hosts x ports) and 1048576 held hosts (a word or
 line, and each address of a name; a block counts one). Targets are made as the scan goes and
-connected 65536 at a time, so a large scan needs no more memory than a small one.
+connected 65536 at a time, so their memory does not grow with the scan (the OPEN and NOT OPEN
+lists still take 16 bytes for each target they show).
 
 Options:
   -p, --ports LIST        ports and ranges, as in 22,80,8000-8100 or 1-65535 (no leading zeros)
