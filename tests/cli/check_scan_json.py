@@ -8,6 +8,7 @@ open set is exactly OPEN, that every CLOSED target is ConnectionRefused, that th
 agree with the lines, and that the exit status is 0 (something open) or 1 (nothing open).
 """
 import json
+import socket
 import subprocess
 import sys
 
@@ -15,13 +16,13 @@ RESULT = {  # key: allowed types, in the documented order
     "type": (str,), "index": (int,), "target": (str,), "host": (str,),
     "port": (int, type(None)), "outcome": (str,), "outcome_id": (int,), "open": (bool,),
     "code": (int,), "code_name": (str, type(None)), "time_us": (int, float),
-    "self_connect": (bool,),
+    "self_connect": (bool,), "service": (str, type(None)),
 }
 SUMMARY = {
     "type": (str,), "backend": (str,), "threads": (int,), "concurrency": (int,),
     "timeout_ms": (int,), "targets": (int,), "results": (int,), "not_started": (int,),
     "open_count": (int,), "self_connects": (int,), "interrupted": (bool,), "elapsed_s": (int, float),
-    "outcomes": (dict,),
+    "outcomes": (dict,), "rate": (int, float),
 }
 failures = []
 
@@ -86,6 +87,12 @@ def run(dial, args, targets, want_open):
         host, port = r["target"].rsplit(":", 1)
         if r["port"] != int(port) or r["host"] != host.strip("[]"):
             fail(f"{r['target']}: host {r['host']!r} port {r['port']!r}")
+        try:
+            service = socket.getservbyport(r["port"], "tcp")  # /etc/services, as dial reads it
+        except OSError:
+            service = None
+        if r["service"] != service:
+            fail(f"{r['target']}: service {r['service']!r}, expected {service!r}")
         if r["time_us"] < 0:
             fail(f"{r['target']}: negative time")
     counts = {}
@@ -94,7 +101,7 @@ def run(dial, args, targets, want_open):
     if summary.get("outcomes") != counts:
         fail(f"summary outcomes {summary.get('outcomes')} != counted {counts}")
     expected = {"targets": len(targets), "results": len(targets), "not_started": 0,
-                "open_count": len(want_open), "interrupted": False}
+                "open_count": len(want_open), "interrupted": False, "rate": 0}
     for k, v in expected.items():
         if summary.get(k) != v:
             fail(f"summary {k}={summary.get(k)!r}, expected {v!r}")

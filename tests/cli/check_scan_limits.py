@@ -3,13 +3,15 @@
 
 Usage: check_scan_limits.py DIAL
   1. -i /dev/zero: the first line is longer than 4096 bytes; exit 2 naming line 1 and the limit.
-  2. 65 lines of 127.0.0.1 with -p 1-65535: line 65 would pass 4194304 targets; exit 2 naming
-     line 65 and the limit (about 490 MB of targets are held by then).
-  3. the same under a 300 MB address-space limit: the targets do not fit; exit 2 with a clear
+  2. 0.0.0.0/0 -p 1-2 (2^33 targets): more than 4294967296 targets; exit 2. Targets are made as
+     the scan goes, so this is a bound on time, not memory.
+  3. 65537 lines of 10.0.0.0/16 with -p 1: line 65537 would pass 2^32 targets; exit 2 naming it.
+  4. 1048577 lines of 127.0.0.1: line 1048577 would pass 1048576 held hosts; exit 2 naming it.
+  5. the same under a 150 MB address-space limit: the hosts do not fit; exit 2 with a clear
      message, not an uncaught std::bad_alloc.
 Each runs under an address-space limit (RLIMIT_AS), so a regression fails instead of eating the
 machine; an AddressSanitizer build (which needs its address space) gets an RSS limit instead,
-and skips case 3 (ASan aborts on out-of-memory rather than throwing std::bad_alloc).
+and skips case 5 (ASan aborts on out-of-memory rather than throwing std::bad_alloc).
 """
 import os
 import resource
@@ -45,15 +47,22 @@ def expect(name, r, text):
 
 expect("/dev/zero", run(["-i", "/dev/zero"], 1024),
        "dial scan: /dev/zero:1: the line is longer than 4096 bytes")
+expect("2^33 targets", run(["0.0.0.0/0", "-p", "1-2"], 1024),
+       "dial scan: more than 4294967296 targets; split the scan")
+with tempfile.NamedTemporaryFile("w", suffix=".txt") as blocks:
+    blocks.write("10.0.0.0/16\n" * 65537)
+    blocks.flush()
+    expect("too many targets", run(["-i", blocks.name, "-p", "1"], 1024),
+           f"dial scan: {blocks.name}:65537: more than 4294967296 targets; split the scan")
 with tempfile.NamedTemporaryFile("w", suffix=".txt") as hosts:
-    hosts.write("127.0.0.1\n" * 65)
+    hosts.write("127.0.0.1\n" * 1048577)
     hosts.flush()
-    expect("too many targets", run(["-i", hosts.name, "-p", "1-65535"], 2048),
-           f"dial scan: {hosts.name}:65: more than 4194304 targets; split the scan")
+    expect("too many hosts", run(["-i", hosts.name, "-p", "1"], 1024),
+           f"dial scan: {hosts.name}:1048577: more than 1048576 hosts held; give blocks")
     if asan:
         print("--- out of memory: skipped (AddressSanitizer build)")
     else:
-        expect("out of memory", run(["-i", hosts.name, "-p", "1-65535"], 300),
+        expect("out of memory", run(["-i", hosts.name, "-p", "1"], 150),
                "dial scan: the targets do not fit in memory; split the scan")
 for f in failures:
     print("FAIL:", f)

@@ -6,7 +6,8 @@ if(NOT dial_has_engine)
 endif()
 set(scan_dir ${CMAKE_CURRENT_SOURCE_DIR})
 set(in_netns bash ${CMAKE_CURRENT_SOURCE_DIR}/in_netns.sh)  # scans beyond the test's fixtures
-set(time_re [=[[0-9.]+ (µs|ms|s)]=])
+# A time, and the /etc/services name of the port if it has one (a fixture's ephemeral port may).
+set(time_re [=[[0-9.]+ (µs|ms|s)( +[A-Za-z0-9_.+-]+)?]=])
 
 # ---- human output and exit status --------------------------------------------------------------
 cli_test(scan.open_and_refused ${with_fixture} tcp4-listen tcp4-closed tcp6-listen --
@@ -49,6 +50,45 @@ cli_test(scan.host_name ${with_fixture} tcp4-listen --
   ${expect} 0 "^127\\.0\\.0\\.1:[0-9]+ +${time_re}$" [=[^Outcomes: Connected 1$]=]
   -- bash -c [=[exec "$0" scan localhost -p "${1##*:}"]=] ${dial} {0})
 
+# ---- blocks and ranges as hosts, each address in order (in a private namespace: 127.0.0.2-7
+# and the documentation networks reach nothing there; 2001:db8::/32 and 198.51.100.0/24 have no
+# route, so their connects end NetworkUnreachable at once) ---------------------------------------
+cli_test(scan.block_cidr_ipv4 ${in_netns} ${expect} 1
+  [=[^dial scan: 127\.0\.0\.4/30 \(4 addresses\), 2 ports: 8 targets; ]=]
+  [=[^127\.0\.0\.4:1 +ConnectionRefused$]=] [=[^127\.0\.0\.7:2 +ConnectionRefused$]=]
+  [=[^Outcomes: ConnectionRefused 8$]=] [=[^8 of 8 targets ]=]
+  -- ${dial} scan 127.0.0.4/30 -p 1-2 --show closed)
+cli_test(scan.block_cidr_ipv6 ${in_netns} ${expect} 1
+  [=[^dial scan: 2001:db8::/124 \(16 addresses\), 1 port: 16 targets; ]=]
+  [=[^\[2001:db8::\]:80 +NetworkUnreachable$]=] [=[^\[2001:db8::f\]:80 +NetworkUnreachable$]=]
+  "!2001:db8::10" [=[^Outcomes: NetworkUnreachable 16$]=]
+  -- ${dial} scan 2001:db8::/124 -p 80)
+# A /31 is its 2 addresses, a /32 and a /128 one; an address with host bits names its block.
+cli_test(scan.block_small_prefixes ${in_netns} ${expect} 1
+  [=[^dial scan: 6 targets; ]=] [=[^127\.0\.0\.4:1 +ConnectionRefused$]=]
+  [=[^127\.0\.0\.5:1 +ConnectionRefused$]=] [=[^127\.0\.0\.9:1 +ConnectionRefused$]=]
+  [=[^\[::1\]:1 +ConnectionRefused$]=] [=[^198\.51\.100\.0:1 +NetworkUnreachable$]=]
+  [=[^198\.51\.100\.1:1 +NetworkUnreachable$]=] [=[^Outcomes: ConnectionRefused 4, NetworkUnreachable 2$]=]
+  -- ${dial} scan 127.0.0.5/31 127.0.0.9/32 ::1/128 198.51.100.1/31 -p 1 --show closed)
+cli_test(scan.block_ranges ${in_netns} ${expect} 1
+  [=[^dial scan: 198\.51\.100\.10-20 \(11 addresses\), 1 port: 11 targets; ]=]
+  [=[^198\.51\.100\.10:80 +NetworkUnreachable$]=] [=[^198\.51\.100\.20:80 +NetworkUnreachable$]=]
+  "!198\\.51\\.100\\.21:" [=[^Outcomes: NetworkUnreachable 11$]=]
+  -- ${dial} scan 198.51.100.10-20 -p 80)
+# BLOCK:PORT and [BLOCK]:PORT without -p; the full range form; a v6 last-group range (hex).
+cli_test(scan.block_targets ${in_netns} ${expect} 1
+  [=[^dial scan: 9 targets; ]=] [=[^198\.51\.100\.254:22 +NetworkUnreachable$]=]
+  [=[^198\.51\.100\.255:22 +NetworkUnreachable$]=] [=[^\[2001:db8::ff\]:443 +NetworkUnreachable$]=]
+  [=[^\[2001:db8::101\]:443 +NetworkUnreachable$]=] [=[^127\.0\.0\.3:1 +ConnectionRefused$]=]
+  [=[^Outcomes: NetworkUnreachable 6, ConnectionRefused 3$]=]
+  -- ${dial} scan 198.51.100.254/31:22 [2001:db8::ff-101]:443 127.0.0.1-127.0.0.3:1 198.51.100.7:22 --show closed)
+# A block holding an open fixture: it is in the OPEN table, the other address refused.
+cli_test(scan.block_with_a_listener ${with_fixture} tcp4-listen --
+  ${expect} 0 [=[^dial scan: 127\.0\.0\.1-2 \(2 addresses\), 1 port: 2 targets; ]=]
+  "^127\\.0\\.0\\.1:[0-9]+ +${time_re}$" [=[^Outcomes: (Connected 1, ConnectionRefused 1|ConnectionRefused 1, Connected 1)$]=]
+  -- bash -c [=[exec "$0" scan 127.0.0.1-2 -p "${1##*:}"]=] ${dial} {0})
+# -4 / -6 on names: tests/cli/check_scan_names.sh (a name with both families, from dnsmasq).
+
 # ---- NDJSON: every line parses and matches docs/scan-json.md -----------------------------------
 cli_test(scan.json_schema ${with_fixture} tcp4-listen tcp6-listen tcp4-listen tcp4-closed --
   python3 ${scan_dir}/check_scan_json.py ${dial} {0} {1} {2} -- {3})
@@ -66,6 +106,12 @@ cli_test(scan.input_hosts_with_ports ${with_fixture} tcp4-listen --
   ${expect} 0 [=[^Outcomes: Connected 2$]=]
   -- bash -c [=[printf '127.0.0.1\n::ffff:127.0.0.1\n' | "$0" scan -i - -p "${1##*:}"]=]
      ${dial} {0})
+
+cli_test(scan.input_blocks ${in_netns} ${expect} 1 [=[^dial scan: 5 targets; ]=]
+  [=[^127\.0\.0\.9:1 +ConnectionRefused$]=] [=[^\[::1\]:1 +ConnectionRefused$]=]
+  [=[^Outcomes: ConnectionRefused 5$]=]
+  -- bash -c [=[printf '127.0.0.4/31\n127.0.0.8-9  # a range\n[::1]/128\n' | "$0" scan -i - -p 1 --show closed]=]
+     ${dial})
 
 # ---- usage errors: exit 2, a message, nothing scanned ------------------------------------------
 function(scan_usage_test name pattern)
@@ -111,6 +157,31 @@ scan_usage_test(bad_threads [=[^dial scan: bad thread count 'two': .*\(InvalidNu
 scan_usage_test(missing_input [=[^dial scan: cannot read '/nonexistent/targets\.txt': No such file or directory$]=]
                 -i /nonexistent/targets.txt)
 scan_usage_test(unreadable_input [=[^dial scan: /:1: cannot read: Is a directory$]=] -i /)
+scan_usage_test(block_prefix_too_long [=[^dial scan: bad host '192\.0\.2\.0/33': the prefix is not a number 0-32 \(InvalidPrefix at byte 10\)$]=]
+                192.0.2.0/33 -p 1)
+scan_usage_test(block_too_big [=[^dial scan: bad host '2001:db8::/64': the block has 2\^64 addresses \(TooManyTargets at byte 10\); a block has at most 4294967296 ]=]
+                2001:db8::/64 -p 1)
+scan_usage_test(block_of_a_name [=[^dial scan: bad host 'localhost/24': a block needs a numeric address \(UnknownForm at byte 0\); as in 192\.0\.2\.0/28 or 198\.51\.100\.10-20$]=]
+                localhost/24 -p 1)
+scan_usage_test(range_runs_backwards [=[^dial scan: bad host '198\.51\.100\.20-10': the range runs backwards \(InvalidRange at byte 14\); write a range low-high]=]
+                198.51.100.20-10 -p 1)
+scan_usage_test(range_last_byte [=[^dial scan: bad host '198\.51\.100\.1-256': the last byte is above 255 \(InvalidRange at byte 13\)$]=]
+                198.51.100.1-256 -p 1)
+scan_usage_test(range_mixed_families [=[^dial scan: bad host '198\.51\.100\.1-::1': the range ends in another address family \(InvalidRange at byte 13\)$]=]
+                198.51.100.1-::1 -p 1)
+scan_usage_test(block_target_port [=[^dial scan: bad target '192\.0\.2\.0/30:0': port 0 cannot be connected to \(PortOutOfRange at byte 13\)]=]
+                192.0.2.0/30:0)
+scan_usage_test(block_too_many_targets [=[^dial scan: more than 4294967296 targets; split the scan$]=]
+                10.0.0.0/8 -p 1-257)
+scan_usage_test(ipv4_only_v6_host [=[^dial scan: bad host '::1': an IPv6 address with -4 \(FamilyMismatch at byte 0\); drop -4 or give an IPv4 address$]=]
+                -4 ::1 -p 1)
+scan_usage_test(ipv6_only_v4_block [=[^dial scan: bad target '192\.0\.2\.0/30:1': an IPv4 address with -6 \(FamilyMismatch at byte 0\); drop -6 or give an IPv6 address$]=]
+                -6 192.0.2.0/30:1)
+scan_usage_test(ipv4_and_ipv6 [=[^dial scan: -4 and -6 exclude each other$]=] -4 -6 127.0.0.1:1)
+scan_usage_test(rate_zero [=[^dial scan: bad rate '0': not a number above 0, at most 10000000 \(InvalidNumber at byte 0\)$]=]
+                --rate 0 127.0.0.1:1)
+scan_usage_test(rate_not_number [=[^dial scan: bad rate 'fast': not a number above 0]=] --rate fast 127.0.0.1:1)
+scan_usage_test(rate_infinite [=[^dial scan: bad rate 'inf': ]=] --rate inf 127.0.0.1:1)
 # Echoed input is cut to 64 bytes ("…") and its control bytes escaped (\x1b): no forged lines.
 cli_test(scan.usage.echo_is_bounded
   ${expect} 2 [=[^dial scan: bad target 'a\\x1b.2Ja{59}…': ]=] [=[![[:cntrl:]]]=]
@@ -133,7 +204,8 @@ cli_test(scan.input_close_on_exec ${with_fixture} tcp4-closed --
 cli_test(scan.help ${expect} 0 [=[^Usage: dial scan TARGET\.\.\.]=] [=[^       dial scan HOST\.\.\. -p PORTS]=]
   [=[^Exit status:$]=] [=[^  0 +at least one target was open$]=] [=[^  1 +no target was open]=]
   [=[^  2 +usage error]=] [=[^  130  interrupted]=] [=[us, ms, s or m]=] [=[1us is 1 ms]=]
-  [=[^  --show closed ]=] -- ${dial} scan --help)
+  [=[^  --show closed ]=] [=[^  --rate N ]=] [=[^  -4, -6 ]=] [=[^  BLOCK +a\.b\.c\.d/N or v6addr/N]=]
+  [=[broadcast addresses included]=] [=[at most 4294967296 targets]=] -- ${dial} scan --help)
 cli_test(scan.in_main_help ${expect} 0 [=[^       dial scan TARGET\.\.\. \| HOST\.\.\. -p PORTS]=]
   [=[^  scan +connect to many targets]=] -- ${dial} --help)
 # Every unit --help names is taken; 1us is rounded up to the engine's 1 ms.
@@ -151,3 +223,10 @@ cli_test(scan.tty_progress_fits_narrow_terminals bash ${scan_dir}/check_scan_tty
 
 # ---- standard output that cannot be written: /dev/full, a closed pipe ------------------------
 cli_test(output_errors ${in_netns} bash ${scan_dir}/check_output_errors.sh ${dial} ${with_fixture})
+
+# ---- politeness and size: --rate against dropped SYNs; a scan larger than one engine run ------
+cli_test(scan.rate_is_respected ${in_netns} bash ${scan_dir}/check_scan_rate.sh ${dial})
+cli_test(scan.streams_large_scans ${in_netns} bash ${scan_dir}/check_scan_streaming.sh ${dial})
+# Service names from /etc/services in the OPEN table and in --json (a listener on port 22).
+cli_test(scan.service_names ${in_netns} bash ${scan_dir}/check_scan_services.sh ${dial})
+set_tests_properties(cli.scan.streams_large_scans PROPERTIES TIMEOUT 180)  # 2 shared cores

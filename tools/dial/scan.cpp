@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -39,25 +40,42 @@ constexpr std::string_view scan_help = R"(Usage: dial scan TARGET... [OPTION]...
        dial scan -i FILE [OPTION]...          (FILE '-' is standard input)
 
 Connect to many targets at once through dial's engine (io_uring, or epoll where io_uring is
-refused), then list the open ones (those that accepted the connection) and every one whose
-outcome was neither Connected nor ConnectionRefused (Timeout and NetworkUnreachable first:
-what nmap calls filtered), and count every outcome by its name.
+refused), then list the open ones (those that accepted the connection, with the TCP service
+name /etc/services gives the port) and every one whose outcome was neither Connected nor
+ConnectionRefused (Timeout and NetworkUnreachable first: what nmap calls filtered), and count
+every outcome by its name.
 
 Scan only hosts you are allowed to scan.
 
-Targets (the same grammar as `dial TARGET`):
+Targets (the grammar of `dial TARGET`, and blocks of addresses):
   TARGET          HOST:PORT (a name is looked up in /etc/hosts, then DNS, and every address it
-                  has is scanned), a.b.c.d:PORT, [v6addr]:PORT, unix:/path or unix:@name
-  HOST -p PORTS   every port of PORTS on each HOST: a name, 127.0.0.1, ::1 or [::1]; with -p
-                  give hosts without a port
+                  has is scanned), a.b.c.d:PORT, [v6addr]:PORT, unix:/path or unix:@name;
+                  or BLOCK:PORT (an IPv4 block) and [BLOCK]:PORT (an IPv6 one)
+  HOST -p PORTS   every port of PORTS on each HOST: a name, 127.0.0.1, ::1, [::1] or a BLOCK;
+                  with -p give hosts without a port
+  BLOCK           a.b.c.d/N or v6addr/N (CIDR; every address of the block, the network and
+                  broadcast addresses included, as nmap does: 192.0.2.0/30 is 4 hosts, a /32
+                  or /128 one), a.b.c.d-e (the last byte from d to e: 198.51.100.10-20),
+                  a.b.c.d-a.b.c.e, v6addr-h (the last group up to hex h: 2001:db8::1-ff) and
+                  v6addr-v6addr; at most 2^32 addresses
   -i FILE         one HOST (with -p) or TARGET (without) per line; blank lines and lines
                   starting with '#' are skipped, text after a blank and '#' is a comment.
                   May be given more than once; the words of the command line come first.
-                  A line may be 4096 bytes long; a scan takes at most 4194304 targets.
+                  A line may be 4096 bytes long.
+
+A scan takes at most 4294967296 targets (hosts x ports) and 1048576 held hosts (a word or
+line, and each address of a name; a block counts one). Targets are made as the scan goes and
+connected 65536 at a time, so their memory does not grow with the scan (the OPEN and NOT OPEN
+lists still take 16 bytes for each target they show).
 
 Options:
   -p, --ports LIST        ports and ranges, as in 22,80,8000-8100 or 1-65535 (no leading zeros)
   -i, --input FILE        read targets (or hosts) from FILE, or from standard input for '-'
+  -4, -6                  only the IPv4 (-4) or IPv6 (-6) addresses of names; a numeric host or
+                          block of the other family is a usage error (unix: targets are kept)
+  --rate N                start at most N connects per second over all threads (N > 0, a
+                          decimal such as 0.5 or 2500 allowed; at most 10000000): for scanning
+                          networks politely; the header line shows it
   --timeout DURATION      per-connect deadline (default 2s): a number and a unit, us, ms, s or m
                           (250us, 500ms, 1.5s, 1m); a bare number is milliseconds; > 0. It is
                           rounded up to whole milliseconds (1us is 1 ms)
@@ -78,19 +96,28 @@ far is printed and the exit status is 130; a second one exits at once.
 Exit status:
   0    at least one target was open
   1    no target was open, or standard output could not be written (a full disk, a closed pipe)
-  2    usage error (an unknown option, a bad port list, host or target, an unreadable input file,
-       an input line over 4096 bytes, more than 4194304 targets or more than memory holds, no
-       target at all), or the engine could not start (such as --backend io_uring where the
-       kernel refuses io_uring)
+  2    usage error (an unknown option, a bad port list, host, block or target, an unreadable
+       input file, an input line over 4096 bytes, more than 4294967296 targets, 1048576 held
+       hosts or what memory holds, no target at all), or the engine could not start (such as
+       --backend io_uring where the kernel refuses io_uring)
   130  interrupted by Ctrl-C (SIGINT) or SIGTERM
 )";
 
-static_assert(max_line_bytes == 4096 && max_targets == 4194304, "scan_help states both limits");
+static_assert(max_line_bytes == 4096 && max_targets == 4294967296 && max_held_hosts == 1048576,
+              "scan_help states the limits");
+
+/// Targets handed to one engine::run: a scan of more is made and run in chunks of this many, so
+/// that its memory does not grow with its size (about 8 MB of addresses per chunk).
+constexpr std::size_t chunk_targets = 65536;
+
+/// The highest --rate: far above what any network takes, low enough to stay a sane number.
+constexpr double max_rate = 1e7;
 
 /// What the command line asks for.
 struct scan_request {
   std::optional<port_list> ports;
-  std::vector<std::string_view> words;  ///< hosts (with -p) or targets
+  family_filter family = family_filter::any;  ///< -4 / -6
+  std::vector<std::string_view> words;        ///< hosts (with -p) or targets
   std::vector<std::string_view> inputs;
   engine_options engine;
   bool json = false;
@@ -148,6 +175,13 @@ std::expected<void, std::string> apply(scan_request& r, std::string_view opt,
       return std::unexpected(
           describe("thread count", value, number_problem("a number from 0 (one per CPU) to 1024")));
     r.engine.threads = *n;
+  } else if (opt == "--rate") {
+    const auto n = parse_number<double>(value);
+    if (!n || !(*n > 0 && *n <= max_rate))
+      return std::unexpected(
+          describe("rate", value,
+                   number_problem(fmt::format("a number above 0, at most {:.0f}", max_rate))));
+    r.engine.rate = *n;
   } else if (opt == "--show") {
     if (value != "closed")
       return std::unexpected(describe(
@@ -165,7 +199,8 @@ std::expected<void, std::string> apply(scan_request& r, std::string_view opt,
 
 bool takes_value(std::string_view opt) {
   return opt == "-p" || opt == "--ports" || opt == "-i" || opt == "--input" || opt == "--timeout" ||
-         opt == "--concurrency" || opt == "--threads" || opt == "--backend" || opt == "--show";
+         opt == "--concurrency" || opt == "--threads" || opt == "--backend" || opt == "--show" ||
+         opt == "--rate";
 }
 
 std::expected<scan_request, std::string> parse_scan_args(std::span<char* const> args) {
@@ -186,6 +221,11 @@ std::expected<scan_request, std::string> parse_scan_args(std::span<char* const> 
       r.json = true;
     } else if (a == "-q" || a == "--quiet") {
       r.quiet = true;
+    } else if (a == "-4" || a == "-6") {
+      const auto want = a == "-4" ? family_filter::ipv4 : family_filter::ipv6;
+      if (r.family != family_filter::any && r.family != want)
+        return std::unexpected("-4 and -6 exclude each other");
+      r.family = want;
     } else {
       // --opt=VALUE, -pVALUE / -iVALUE, or the value in the next argument.
       std::string_view opt = a;
@@ -210,19 +250,17 @@ std::expected<scan_request, std::string> parse_scan_args(std::span<char* const> 
 }
 
 // Every target, in order: the command line's words, then each input's lines.
-std::expected<std::vector<address>, std::string> collect_targets(const scan_request& r) {
-  static const port_list no_ports;
-  const port_list& ports = r.ports ? *r.ports : no_ports;
+std::expected<target_plan, std::string> collect_targets(const scan_request& r) {
   const word_kind kind = r.ports ? word_kind::host : word_kind::target;
-  std::vector<address> out;
+  target_plan plan(r.ports ? *r.ports : port_list{}, r.family);
   for (const auto w : r.words) {
-    auto ok = add_word(w, kind, ports, out);
+    auto ok = plan.add(w, kind);
     if (!ok) return std::unexpected(ok.error());
   }
   for (const auto name : r.inputs) {
     std::expected<void, std::string> ok;
     if (name == "-") {
-      ok = read_words(stdin, "<stdin>", kind, ports, out);
+      ok = read_words(stdin, "<stdin>", kind, plan);
     } else {
       // Not inherited from the open on (std::ifstream has no way to ask for it).
       const std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(
@@ -230,12 +268,12 @@ std::expected<std::vector<address>, std::string> collect_targets(const scan_requ
       if (!in)
         return std::unexpected(
             fmt::format("cannot read '{}': {}", echo(name), std::strerror(errno)));
-      ok = read_words(in.get(), name, kind, ports, out);
+      ok = read_words(in.get(), name, kind, plan);
     }
     if (!ok) return std::unexpected(ok.error());
   }
-  if (out.empty()) return std::unexpected("no target given");
-  return out;
+  if (plan.size() == 0) return std::unexpected("no target given");
+  return plan;
 }
 
 // "127.0.0.1, 65535 ports" for one host (one address) and a port list; "localhost (2
@@ -255,7 +293,24 @@ std::string header_text(const scan_request& r, std::size_t count) {
   return plural(count, "target");
 }
 
-int run_scan(const scan_request& r, const std::vector<address>& targets) {
+// Runs the plan through one engine, chunk_targets at a time: only one chunk of targets is held.
+scan_end run_chunks(engine& e, const target_plan& plan, scan_sink& sink, std::stop_source stop) {
+  std::vector<address> chunk;
+  chunk.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(plan.size(), chunk_targets)));
+  scan_end end;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::uint64_t base = 0; base < plan.size() && !stop.stop_requested(); base += chunk.size()) {
+    chunk.clear();
+    for (std::uint64_t i = base; i < plan.size() && chunk.size() < chunk_targets; ++i)
+      chunk.push_back(plan.at(i));
+    sink.begin_chunk(base, chunk.size());
+    end.results += e.run(chunk, sink, stop.get_token());
+  }
+  end.elapsed = std::chrono::steady_clock::now() - start;
+  return end;
+}
+
+int run_scan(const scan_request& r, const target_plan& plan) {
   block_stop_signals();  // before the engine's threads exist, so they inherit the mask
   auto e = engine::create(r.engine);
   if (!e) {
@@ -263,26 +318,25 @@ int run_scan(const scan_request& r, const std::vector<address>& targets) {
                dial::name(e.error()));
     return exit_usage;
   }
-  const scan_setup setup{e->backend(), e->threads(), e->concurrency(), r.engine.timeout,
-                         targets.size()};
-  if (!r.json) print_scan_header(setup, header_text(r, targets.size()));
+  const auto total = static_cast<std::size_t>(plan.size());
+  const scan_setup setup{e->backend(),     e->threads(), e->concurrency(),
+                         r.engine.timeout, total,        r.engine.rate};
+  if (!r.json) print_scan_header(setup, header_text(r, total));
 
   std::stop_source stop;
-  scan_sink sink(r.json, r.show_closed, targets.size(), stop);
+  scan_sink sink(r.json, r.show_closed, stop);
   const bool bar = !r.json && !r.quiet && ::isatty(STDERR_FILENO) == 1;
   scan_end end;
   {
-    scan_monitor monitor(targets.size(), bar, stop, sink.done);
-    const auto start = std::chrono::steady_clock::now();
-    end.results = e->run(targets, sink, stop.get_token());
-    end.elapsed = std::chrono::steady_clock::now() - start;
+    scan_monitor monitor(total, bar, stop, sink.done);
+    end = run_chunks(*e, plan, sink, stop);
     monitor.finish();
     end.interrupted = monitor.interrupted();
   }
   if (r.json) {
     sink.print_json_summary(setup, end);
   } else {
-    sink.print_report(setup, end, targets);
+    sink.print_report(setup, end, plan);
   }
   if (end.interrupted) return exit_interrupted;
   return sink.open_count() != 0 ? exit_open : exit_none_open;
@@ -302,14 +356,14 @@ int scan_main(std::span<char* const> args) {
 #endif
     return exit_open;
   }
-  std::expected<std::vector<address>, std::string> targets;
+  std::optional<std::expected<target_plan, std::string>> targets;
   try {
-    targets = collect_targets(*r);
+    targets.emplace(collect_targets(*r));
   } catch (const std::bad_alloc&) {  // what was read is freed by now, so the message fits
     return usage_error("the targets do not fit in memory; split the scan");
   }
-  if (!targets) return usage_error(targets.error());
-  return run_scan(*r, *targets);
+  if (!*targets) return usage_error(targets->error());
+  return run_scan(*r, **targets);
 }
 
 }  // namespace dial::cli

@@ -9,6 +9,7 @@
 
 #include "platform.hpp"
 #include "report.hpp"
+#include "services.hpp"
 
 namespace dial::cli {
 namespace {
@@ -17,7 +18,6 @@ using json = nlohmann::ordered_json;  // keys in the documented order (docs/scan
 
 constexpr std::string_view connected_word = "Connected";
 constexpr std::string_view refused_word = "ConnectionRefused";
-constexpr std::uint8_t no_result = 0xff;  // outcome_of_: no result yet (error ids stay below)
 
 // The index of an outcome in by_outcome_: 0 for success, else the error's stable id.
 std::size_t outcome_index(const engine_result& r) noexcept {
@@ -46,23 +46,33 @@ std::string_view outcome_name(std::size_t i) noexcept {
   return i == 0 ? connected_word : dial::name(static_cast<error_id>(i));
 }
 
-scan_sink::scan_sink(bool json, bool show_closed, std::size_t targets, std::stop_source stop)
+scan_sink::scan_sink(bool json, bool show_closed, std::stop_source stop)
     : json_(json), show_closed_(show_closed), stop_(std::move(stop)) {
-  open_.reserve(targets);
-  if (!json) outcome_of_.assign(targets, no_result);
+  if (json_) (void)tcp_service_name(0);  // /etc/services is read now, not in on_result
+}
+
+void scan_sink::begin_chunk(std::uint64_t base, std::size_t size) {
+  base_ = base;
+  open_.reserve(open_.size() + size);
+  if (!json_) not_open_.reserve(not_open_.size() + size);
 }
 
 void scan_sink::on_result(const engine_result& r) {
   const std::size_t i = outcome_index(r);
+  const std::uint64_t index = base_ + r.index;
   ++by_outcome_[i];
-  if (r.index < outcome_of_.size()) outcome_of_[r.index] = static_cast<std::uint8_t>(i);
   if (r.self_connect) ++self_connects_;
-  if (i == 0) open_.push_back({r.index, r.elapsed});  // within the capacity reserved
+  if (i == 0) {
+    open_.push_back({index, r.elapsed});  // within the capacity begin_chunk reserved
+  } else if (!json_ && (show_closed_ || outcome_name(i) != refused_word)) {
+    not_open_.push_back({index, static_cast<std::uint8_t>(i)});  // likewise
+  }
   if (json_ && !write_failed_) {  // once a write failed, nothing more can be reported
     const char* code_name = r.native_code != 0 ? native_code_name(r.native_code) : nullptr;
+    const std::string_view service = r.target.is_ip() ? tcp_service_name(r.target.port()) : "";
     json line = {
         {"type", "result"},
-        {"index", r.index},
+        {"index", index},
         {"target", r.target.to_string()},
         {"host", host_text(r.target)},
         {"port", r.target.is_ip() ? json(r.target.port()) : json(nullptr)},
@@ -73,6 +83,7 @@ void scan_sink::on_result(const engine_result& r) {
         {"code_name", code_name != nullptr ? json(code_name) : json(nullptr)},
         {"time_us", static_cast<double>(r.elapsed.count()) / 1e3},
         {"self_connect", r.self_connect},
+        {"service", service.empty() ? json(nullptr) : json(service)},
     };
     const std::string text = line.dump() + '\n';
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -85,19 +96,28 @@ void scan_sink::on_result(const engine_result& r) {
 }
 
 void scan_sink::print_report(const scan_setup& setup, const scan_end& end,
-                             std::span<const address> targets) {
+                             const target_plan& plan) {
   std::sort(open_.begin(), open_.end(),
             [](const open_target& a, const open_target& b) { return a.index < b.index; });
   if (open_.empty()) {
     fmt::print("No target is open.\n");
   } else {
     std::size_t width = std::string_view("OPEN").size();
-    for (const auto& o : open_) width = std::max(width, targets[o.index].format().size());
-    fmt::print("{:<{}}  {:>9}\n", "OPEN", width, "TIME");
-    for (const auto& o : open_)
-      fmt::print("{:<{}}  {:>9}\n", targets[o.index].format().view(), width, time_text(o.elapsed));
+    bool services = false;
+    for (const auto& o : open_) {
+      const address t = plan.at(o.index);
+      width = std::max(width, t.format().size());
+      services = services || (t.is_ip() && !tcp_service_name(t.port()).empty());
+    }
+    fmt::print("{:<{}}  {:>9}{}\n", "OPEN", width, "TIME", services ? "  SERVICE" : "");
+    for (const auto& o : open_) {
+      const address t = plan.at(o.index);
+      const std::string_view service = t.is_ip() ? tcp_service_name(t.port()) : "";
+      fmt::print("{:<{}}  {:>9}{}{}\n", t.format().view(), width, time_text(o.elapsed),
+                 service.empty() ? "" : "  ", service);
+    }
   }
-  print_not_open(targets);
+  print_not_open(plan);
   // Outcomes, most frequent first.
   std::vector<std::size_t> seen;
   for (std::size_t i = 0; i < by_outcome_.size(); ++i)
@@ -118,27 +138,25 @@ void scan_sink::print_report(const scan_setup& setup, const scan_end& end,
              dial::name(setup.backend));
 }
 
-void scan_sink::print_not_open(std::span<const address> targets) const {
+void scan_sink::print_not_open(const target_plan& plan) {
+  if (not_open_.empty()) return;
   // Ranks: 0 Timeout and the unreachables (no answer: filtered), 1 the others, 2 the refused.
-  const auto rank = [&](std::uint8_t i) -> int {
-    if (i == 0 || i == no_result) return -1;
+  const auto rank = [](std::uint8_t i) {
     const std::string_view n = outcome_name(i);
-    if (n == refused_word) return show_closed_ ? 2 : -1;
+    if (n == refused_word) return 2;
     return n == "Timeout" || n.ends_with("Unreachable") ? 0 : 1;
   };
+  std::sort(not_open_.begin(), not_open_.end(),
+            [&](const listed_target& a, const listed_target& b) {
+              const int ra = rank(a.outcome);
+              const int rb = rank(b.outcome);
+              return ra != rb ? ra < rb : a.index < b.index;
+            });
   std::size_t width = std::string_view("NOT OPEN").size();
-  bool any = false;
-  for (std::size_t t = 0; t < outcome_of_.size(); ++t)
-    if (rank(outcome_of_[t]) >= 0) {
-      width = std::max(width, targets[t].format().size());
-      any = true;
-    }
-  if (!any) return;
+  for (const auto& t : not_open_) width = std::max(width, plan.at(t.index).format().size());
   fmt::print("{:<{}}  OUTCOME\n", "NOT OPEN", width);
-  for (int want = 0; want <= 2; ++want)
-    for (std::size_t t = 0; t < outcome_of_.size(); ++t)
-      if (rank(outcome_of_[t]) == want)
-        fmt::print("{:<{}}  {}\n", targets[t].format().view(), width, outcome_name(outcome_of_[t]));
+  for (const auto& t : not_open_)
+    fmt::print("{:<{}}  {}\n", plan.at(t.index).format().view(), width, outcome_name(t.outcome));
 }
 
 void scan_sink::print_json_summary(const scan_setup& setup, const scan_end& end) const {
@@ -159,14 +177,17 @@ void scan_sink::print_json_summary(const scan_setup& setup, const scan_end& end)
       {"interrupted", end.interrupted},
       {"elapsed_s", seconds(end.elapsed)},
       {"outcomes", outcomes},
+      {"rate", setup.rate},
   };
   fmt::print("{}\n", summary.dump());
 }
 
 void print_scan_header(const scan_setup& setup, std::string_view what) {
-  fmt::print("dial scan: {}; back-end {}, {} thread{}, {} in flight, timeout {} ms\n", what,
+  fmt::print("dial scan: {}; back-end {}, {} thread{}, {} in flight, timeout {} ms", what,
              dial::name(setup.backend), setup.threads, setup.threads == 1 ? "" : "s",
              setup.concurrency, setup.timeout.count());
+  if (setup.rate > 0) fmt::print(", at most {:g} connects/s", setup.rate);
+  fmt::print("\n");
   flush_output();
 }
 

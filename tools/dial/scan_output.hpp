@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dial/engine.hpp"
+#include "targets.hpp"
 
 namespace dial::cli {
 
@@ -23,6 +24,7 @@ struct scan_setup {
   std::size_t concurrency = 0;                         ///< connects in flight at most
   std::chrono::milliseconds timeout{0};                ///< per-connect deadline
   std::size_t targets = 0;                             ///< targets asked for
+  double rate = 0;                                     ///< connects started per second; 0: no cap
 };
 
 /// How the scan ended.
@@ -33,25 +35,28 @@ struct scan_end {
 };
 
 /// Collects results (and, with --json, prints one NDJSON line each as it arrives). The engine
-/// serialises on_result, so nothing here is locked; `done` is read by the progress bar.
+/// serialises on_result, so nothing here is locked; `done` is read by the progress bar. The scan
+/// runs in chunks (one engine::run each); begin_chunk says where each starts.
 class scan_sink final : public engine_sink {
  public:
   /// `json`: print each result on stdout as it arrives; a write that fails (a full disk, a
   /// closed pipe with SIGPIPE ignored) requests `stop`, since nothing more can be reported.
-  /// `show_closed`: the report lists refused targets too. Room for `targets` open ones and one
-  /// outcome byte per target is taken now, so that on_result never allocates (it must not
-  /// throw std::bad_alloc).
-  scan_sink(bool json, bool show_closed, std::size_t targets, std::stop_source stop);
+  /// `show_closed`: the report lists refused targets too.
+  scan_sink(bool json, bool show_closed, std::stop_source stop);
+  /// The next run() gets targets base .. base + size - 1 of the plan. Room for `size` more open
+  /// and listed targets is taken now, so that on_result never allocates (it must not throw
+  /// std::bad_alloc).
+  void begin_chunk(std::uint64_t base, std::size_t size);
   void on_result(const engine_result& r) override;
 
-  /// Results so far (read by the progress bar on another thread).
+  /// Results so far, over every chunk (read by the progress bar on another thread).
   std::atomic<std::size_t> done{0};
 
-  /// Prints the human report: open targets (of `targets`, the span given to run()) in target
-  /// order; every target neither open nor refused (Timeout and the unreachables first, then the
+  /// Prints the human report: open targets in target order (with their /etc/services name);
+  /// every target neither open nor refused (Timeout and the unreachables first, then the
   /// others, each group in target order; then the refused ones with --show closed), each with
-  /// its outcome; outcome counts, elapsed time.
-  void print_report(const scan_setup& setup, const scan_end& end, std::span<const address> targets);
+  /// its outcome; outcome counts, elapsed time. `plan` names the targets by index.
+  void print_report(const scan_setup& setup, const scan_end& end, const target_plan& plan);
   /// Prints the final NDJSON summary object.
   void print_json_summary(const scan_setup& setup, const scan_end& end) const;
   /// How many targets were open.
@@ -59,17 +64,22 @@ class scan_sink final : public engine_sink {
 
  private:
   struct open_target {
-    std::size_t index;  ///< into the targets given to run()
+    std::uint64_t index;  ///< into the plan
     std::chrono::nanoseconds elapsed;
   };
-  void print_not_open(std::span<const address> targets) const;
+  struct listed_target {  ///< a target the NOT OPEN list shows
+    std::uint64_t index;  ///< into the plan
+    std::uint8_t outcome;
+  };
+  void print_not_open(const target_plan& plan);
 
   bool json_;
   bool show_closed_;
   bool write_failed_ = false;  ///< a JSON line could not be written: the scan is stopping
   std::stop_source stop_;
+  std::uint64_t base_ = 0;                     ///< the plan index of the chunk's first target
   std::array<std::size_t, 256> by_outcome_{};  ///< [0]: Connected, [id]: error_id id
-  std::vector<std::uint8_t> outcome_of_;       ///< per target: its outcome index; no_result if none
+  std::vector<listed_target> not_open_;        ///< neither open nor (without --show) refused
   std::size_t self_connects_ = 0;
   std::vector<open_target> open_;
 };

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -44,10 +45,56 @@ std::expected<std::vector<address>, parse_problem> addresses_of(const target_spe
   return std::move(*r);
 }
 
-// Fails when `n` more targets would take `out` past max_targets (nothing is added then).
-std::expected<void, std::string> room_for(std::size_t n, const std::vector<address>& out) {
-  if (n <= max_targets - std::min(out.size(), max_targets)) return {};
-  return std::unexpected(fmt::format("more than {} targets; split the scan", max_targets));
+// A word split into its host part (a block, or a host or target as endpoint.hpp parses it).
+struct parsed_word {
+  std::optional<host_range> range;  ///< a block; then `spec` holds only the port
+  target_spec spec;
+};
+
+std::expected<parsed_word, parse_problem> block_target(std::string_view word, std::size_t host_at,
+                                                       std::size_t host_end) {
+  auto r = parse_host_range(word.substr(host_at, host_end - host_at));
+  if (!r) return std::unexpected(shifted(r.error(), host_at));
+  const std::size_t port_at = host_end + (host_at == 0 ? 1 : 2);  // past ':' or "]:"
+  if (port_at > word.size() || word[port_at - 1] != ':')
+    return std::unexpected(parse_problem{"MissingPort", std::min(port_at - 1, word.size()),
+                                         "the port is missing", "give [BLOCK]:PORT"});
+  auto port = parse_port_word(word.substr(port_at));
+  if (!port) return std::unexpected(shifted(port.error(), port_at));
+  target_spec spec;
+  spec.port = *port;
+  return parsed_word{*r, spec};
+}
+
+// HOST or BLOCK (with -p); HOST:PORT, BLOCK:PORT, [V6BLOCK]:PORT or unix:... (without).
+std::expected<parsed_word, parse_problem> parse_word(std::string_view word, word_kind kind) {
+  if (kind == word_kind::host) {
+    if (is_range_word(word)) {
+      auto r = parse_host_range(word);
+      if (!r) return std::unexpected(r.error());
+      return parsed_word{*r, {}};
+    }
+    auto spec = parse_host_word(word);
+    if (!spec) return std::unexpected(spec.error());
+    return parsed_word{std::nullopt, *spec};
+  }
+  if (word.starts_with('[')) {
+    const auto close = std::min(word.find(']'), word.size());
+    if (is_range_word(word.substr(1, close - 1))) return block_target(word, 1, close);
+  } else if (const auto colon = word.find(':');
+             colon != std::string_view::npos &&
+             word.find(':', colon + 1) == std::string_view::npos && !word.starts_with("unix:") &&
+             is_range_word(word.substr(0, colon))) {
+    return block_target(word, 0, colon);
+  }
+  auto spec = parse_target_word(word);
+  if (!spec) return std::unexpected(spec.error());
+  return parsed_word{std::nullopt, *spec};
+}
+
+bool family_kept(const address& a, family_filter f) noexcept {
+  if (f == family_filter::any || !a.is_ip()) return true;  // -4 and -6 leave Unix targets be
+  return (a.kind() == address_kind::ipv4) == (f == family_filter::ipv4);
 }
 
 enum class line_read : std::uint8_t { line, end, too_long, failed };
@@ -104,27 +151,78 @@ std::expected<port_list, parse_problem> parse_ports(std::string_view text) {
   return out;
 }
 
-std::expected<void, std::string> add_word(std::string_view word, word_kind kind,
-                                          const port_list& ports, std::vector<address>& out) {
-  const bool is_host = kind == word_kind::host;
-  const std::string_view what = is_host ? "host" : "target";
-  const auto spec = is_host ? parse_host_word(word) : parse_target_word(word);
-  if (!spec) return std::unexpected(describe(what, word, spec.error()));
-  auto addresses = addresses_of(*spec);
-  if (!addresses) return std::unexpected(describe(what, word, addresses.error()));
-  if (!is_host) {
-    if (auto room = room_for(addresses->size(), out); !room) return room;
-    for (const auto& a : *addresses) out.push_back(a.is_ip() ? a.with_port(spec->port) : a);
-    return {};
+std::expected<void, parse_problem> target_plan::keep_family(std::vector<address>& a,
+                                                            bool numeric) const {
+  const std::size_t before = a.size();
+  std::erase_if(a, [&](const address& x) { return !family_kept(x, family_); });
+  if (!a.empty()) return {};
+  const bool v4 = family_ == family_filter::ipv4;
+  if (numeric)
+    return std::unexpected(parse_problem{
+        "FamilyMismatch", 0, fmt::format("an IPv{} address with {}", v4 ? 6 : 4, v4 ? "-4" : "-6"),
+        fmt::format("drop {} or give an IPv{} address", v4 ? "-4" : "-6", v4 ? 4 : 6)});
+  return std::unexpected(parse_problem{
+      "FamilyMismatch", 0, fmt::format("no IPv{} address among the name's {}", v4 ? 4 : 6, before),
+      fmt::format("drop {}", v4 ? "-4" : "-6")});
+}
+
+std::expected<void, std::string> target_plan::add(std::string_view word, word_kind kind) {
+  const std::string_view what = kind == word_kind::host ? "host" : "target";
+  auto w = parse_word(word, kind);
+  if (!w) return std::unexpected(describe(what, word, w.error()));
+  block b;
+  b.own_port = kind == word_kind::target;
+  b.port = w->spec.port;
+  if (w->range) {
+    std::vector<address> first{w->range->first};
+    if (auto kept = keep_family(first, true); !kept)
+      return std::unexpected(describe(what, word, kept.error()));
+    b.hosts = *w->range;
+    return add_block(std::move(b));
   }
-  if (auto room = room_for(addresses->size() * ports.ports.size(), out); !room) return room;
-  for (const auto& h : *addresses)
-    for (const auto p : ports.ports) out.push_back(h.with_port(p));
+  auto addresses = addresses_of(w->spec);
+  if (!addresses) return std::unexpected(describe(what, word, addresses.error()));
+  if (auto kept = keep_family(*addresses, w->spec.numeric); !kept)
+    return std::unexpected(describe(what, word, kept.error()));
+  if (w->spec.numeric) {  // one address: held in the block itself, without an allocation
+    b.hosts = host_range{addresses->front(), 1};
+    return add_block(std::move(b));
+  }
+  b.hosts.count = addresses->size();
+  b.listed = std::move(*addresses);
+  return add_block(std::move(b));
+}
+
+std::expected<void, std::string> target_plan::add_block(block b) {
+  const std::uint64_t n = b.hosts.count * (b.own_port ? 1 : ports_.ports.size());
+  if (n > max_targets - size_)
+    return std::unexpected(fmt::format("more than {} targets; split the scan", max_targets));
+  const std::size_t held = std::max<std::size_t>(b.listed.size(), 1);
+  if (held > max_held_hosts - held_)
+    return std::unexpected(fmt::format(
+        "more than {} hosts held; give blocks (192.0.2.0/24) or split the scan", max_held_hosts));
+  b.first_index = size_;
+  blocks_.push_back(std::move(b));
+  size_ += n;
+  held_ += held;
   return {};
 }
 
+address target_plan::at(std::uint64_t i) const noexcept {
+  const auto next =
+      std::upper_bound(blocks_.begin(), blocks_.end(), i,
+                       [](std::uint64_t x, const block& b) { return x < b.first_index; });
+  const block& b = *(next - 1);
+  const std::uint64_t offset = i - b.first_index;
+  const std::size_t per_host = b.own_port ? 1 : ports_.ports.size();
+  const std::uint64_t host = offset / per_host;
+  const address h = b.listed.empty() ? b.hosts.at(host) : b.listed[host];
+  if (!h.is_ip()) return h;
+  return h.with_port(b.own_port ? b.port : ports_.ports[offset % per_host]);
+}
+
 std::expected<void, std::string> read_words(std::FILE* in, std::string_view source, word_kind kind,
-                                            const port_list& ports, std::vector<address>& out) {
+                                            target_plan& plan) {
   std::string line;
   for (std::size_t number = 1;; ++number) {
     switch (next_line(in, line)) {
@@ -139,7 +237,7 @@ std::expected<void, std::string> read_words(std::FILE* in, std::string_view sour
     }
     const std::string_view word = word_of(line);
     if (word.empty()) continue;
-    auto r = add_word(word, kind, ports, out);
+    auto r = plan.add(word, kind);
     if (!r) return std::unexpected(fmt::format("{}:{}: {}", source, number, r.error()));
   }
 }
