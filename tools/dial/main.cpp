@@ -17,6 +17,7 @@
 
 #include <fmt/core.h>
 
+#include "color.hpp"
 #include "demo.hpp"
 #include "dial/version.hpp"
 #include "endpoint.hpp"
@@ -80,6 +81,11 @@ Options:
                       sockets too: a listener whose backlog is full never answers).
                       DURATION is a number and a unit: us, ms, s or m (250us, 500ms,
                       1.5s, 1m); a bare number is milliseconds; it must be > 0
+  --color[=WHEN]      colour the outcome names: green Connected, yellow Timeout and
+                      ConnectionTimedOut, red the other errors. WHEN is auto (the
+                      default: only when standard output is a terminal, NO_COLOR is
+                      unset or empty and TERM is not dumb), always (--color alone) or
+                      never. Every command takes it
   -h, --help  show this help and exit
   --version   show dial's version and exit
   --          end of options: every later argument is a target
@@ -232,6 +238,7 @@ int run(std::span<char* const> all) {
 // whatever else runs out of memory ends here (fputs: fmt may need memory to format). fmt::print
 // throws std::system_error when a write fails (a full disk, EPIPE): that ends here too.
 int main(int argc, char** argv) try {
+  if (const auto bad = dial::cli::take_color_option(argc, argv)) return usage_error(*bad);
   return finish_output(run(std::span<char* const>(argv, static_cast<std::size_t>(argc))));
 } catch (const std::bad_alloc&) {
   std::fputs("dial: out of memory\n", stderr);

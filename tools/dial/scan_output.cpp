@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "color.hpp"
 #include "platform.hpp"
 #include "report.hpp"
 
@@ -95,7 +96,8 @@ void scan_sink::print_report(const scan_setup& setup, const scan_end& end,
     for (const auto& o : open_) width = std::max(width, targets[o.index].format().size());
     fmt::print("{:<{}}  {:>9}\n", "OPEN", width, "TIME");
     for (const auto& o : open_)
-      fmt::print("{:<{}}  {:>9}\n", targets[o.index].format().view(), width, time_text(o.elapsed));
+      fmt::print("{}  {:>9}\n", paint_as(connected_word, targets[o.index].format().view(), width),
+                 time_text(o.elapsed));
   }
   print_not_open(targets);
   // Outcomes, most frequent first.
@@ -106,7 +108,8 @@ void scan_sink::print_report(const scan_setup& setup, const scan_end& end,
                    [&](std::size_t a, std::size_t b) { return by_outcome_[a] > by_outcome_[b]; });
   std::string list;
   for (const auto i : seen)
-    list += fmt::format("{}{} {}", list.empty() ? "" : ", ", outcome_name(i), by_outcome_[i]);
+    list += fmt::format("{}{} {}", list.empty() ? "" : ", ", paint_outcome(outcome_name(i)),
+                        by_outcome_[i]);
   fmt::print("Outcomes: {}\n", list.empty() ? "none" : list);
   if (self_connects_ != 0)
     fmt::print("({} loopback self-connects counted as ConnectionRefused)\n", self_connects_);
@@ -138,7 +141,8 @@ void scan_sink::print_not_open(std::span<const address> targets) const {
   for (int want = 0; want <= 2; ++want)
     for (std::size_t t = 0; t < outcome_of_.size(); ++t)
       if (rank(outcome_of_[t]) == want)
-        fmt::print("{:<{}}  {}\n", targets[t].format().view(), width, outcome_name(outcome_of_[t]));
+        fmt::print("{:<{}}  {}\n", targets[t].format().view(), width,
+                   paint_outcome(outcome_name(outcome_of_[t])));
 }
 
 void scan_sink::print_json_summary(const scan_setup& setup, const scan_end& end) const {
