@@ -65,6 +65,8 @@ PORT is 1-65535, decimal, without leading zeros.
 Commands:
   scan        connect to many targets at once through dial's engine and list the open
               ones and every one that neither connected nor was refused (dial scan --help)
+  why         explain why one target cannot be connected to: its resolution, the route
+              to each address, the attempt, what the outcome means (dial why --help)
   demo        set up loopback and Unix-socket fixtures inside this process (a
               listener, a closed port, a missing and a stale socket path, a full
               backlog, a non-blocking connect, a peer reset, ...), connect to
