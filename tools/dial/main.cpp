@@ -67,7 +67,7 @@ Commands:
               ones and every one that neither connected nor was refused (dial scan --help)
   why         explain why one target cannot be connected to: its resolution, the route
               to each address, the attempt, what the outcome means (dial why --help)
-  demo        set up loopback and Unix-socket fixtures inside this process (a
+  demo        set up loopback and (not on Windows) Unix-socket fixtures in this process (a
               listener, a closed port, a missing and a stale socket path, a full
               backlog, a non-blocking connect, a peer reset, ...), connect to
               each, print one line per fixture and remove them all again
