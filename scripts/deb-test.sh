@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # scripts/deb-test.sh: builds the Debian packages (the `deb` workflow preset), installs them on
 # this machine with dpkg -i, checks dial as an installed dependency from /usr (find_package and
-# pkg-config --static, tests/consumer/run.sh) and the installed CLI, then removes the packages
-# again, on failure too. Needs root (dpkg); scripts/test.sh calls it.
+# pkg-config --static, tests/consumer/run.sh) and the installed CLI, its dial(1) and completions,
+# then removes the packages again, on failure too. Needs root (dpkg); scripts/test.sh calls it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "deb-test: needs root for dpkg -i; skipped"; exit 0; }
@@ -30,6 +30,10 @@ installed=("${packages[@]}")  # set before dpkg -i: a half-done install is remov
 dpkg -i "${debs[@]}"
 dpkg -s dial libdial-dev | grep -E '^(Package|Version|Depends):'
 dial --version
+# dial(1) and the completions, where man and the shells look for them.
+[ "$(man -w dial)" = /usr/share/man/man1/dial.1 ] || { echo "deb-test: man -w dial: $(man -w dial 2>&1)"; exit 1; }
+bash -c 'source /usr/share/bash-completion/completions/dial && complete -p dial'
+[ -f /usr/share/zsh/vendor-completions/_dial ] || { echo "deb-test: no _dial"; exit 1; }
 DIAL_CONSUMER_PREFIX=/usr DIAL_CONSUMER_WAYS="find_package pkg-config" \
   bash tests/consumer/run.sh "$PWD" build/deb build/deb/consumer-work
 echo "deb-test: the packages install, work from /usr and are removed again"

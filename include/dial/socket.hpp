@@ -83,7 +83,8 @@ struct keepalive_options {
 struct socket_options {
   /// Send through this interface only: SO_BINDTODEVICE on Linux (needs CAP_NET_RAW unless the
   /// kernel allows it unprivileged), IP_UNICAST_IF / IPV6_UNICAST_IF on Windows. Empty: none.
-  std::string interface;
+  /// (Not called `interface`: Windows headers define that word as a macro.)
+  std::string interface_name;
   /// SO_MARK, the firewall and routing mark (Linux; needs CAP_NET_ADMIN). Elsewhere
   /// OperationNotSupported.
   std::optional<std::uint32_t> mark;

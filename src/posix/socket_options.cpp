@@ -35,12 +35,12 @@ int seconds(std::chrono::seconds s) noexcept {
 std::expected<void, setsockopt_error> apply_socket_options(socket_t s, int family,
                                                            const socket_options& o) noexcept {
   (void)family;  // every option below is set at SOL_SOCKET or IPPROTO_TCP, whatever the family
-  if (!o.interface.empty()) {
+  if (!o.interface_name.empty()) {
 #ifdef SO_BINDTODEVICE
     // The name with its NUL; ENODEV (UnknownInterface) when no interface has it.
-    if (o.interface.size() >= IFNAMSIZ) return refuse(setsockopt_error::unknown_interface, ENODEV);
-    if (auto r = dial::setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, o.interface.c_str(),
-                                  static_cast<socklen_t>(o.interface.size() + 1));
+    if (o.interface_name.size() >= IFNAMSIZ) return refuse(setsockopt_error::unknown_interface, ENODEV);
+    if (auto r = dial::setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, o.interface_name.c_str(),
+                                  static_cast<socklen_t>(o.interface_name.size() + 1));
         !r)
       return r;
 #else

@@ -46,9 +46,9 @@ result refuse(setsockopt_error e, int code) noexcept {
 
 std::expected<void, setsockopt_error> apply_socket_options(socket_t s, int family,
                                                            const socket_options& o) noexcept {
-  if (!o.interface.empty()) {
+  if (!o.interface_name.empty()) {
     // IP_UNICAST_IF takes the index in network byte order, IPV6_UNICAST_IF in host order.
-    const std::uint32_t index = detail::interface_index(o.interface);
+    const std::uint32_t index = detail::interface_index(o.interface_name);
     if (index == 0) return refuse(setsockopt_error::unknown_interface, WSAEINVAL);
     const auto r = family == AF_INET6 ? set_dword(s, IPPROTO_IPV6, IPV6_UNICAST_IF, index)
                                       : set_dword(s, IPPROTO_IP, IP_UNICAST_IF, htonl(index));

@@ -79,12 +79,12 @@ TEST(SocketOptions, EachRefusalIsANameWithTheKernelsCode) {
   std::vector<refusal> cases;
   {
     socket_options o;
-    o.interface = "nosuchif0";
+    o.interface_name = "nosuchif0";
     cases.push_back({"unknown interface", o, connect_to_address_error::unknown_interface, ENODEV});
   }
   {
     socket_options o;
-    o.interface = std::string(IFNAMSIZ, 'x');  // no interface name is that long
+    o.interface_name = std::string(IFNAMSIZ, 'x');  // no interface name is that long
     cases.push_back({"overlong interface", o, connect_to_address_error::unknown_interface, ENODEV});
   }
   {
@@ -134,7 +134,7 @@ TEST(SocketOptions, InterfaceAndMarkAsRootAndAsNobody) {
   if (!t::is_root()) GTEST_SKIP() << t::needs_root;
   auto l = t::tcp_listener(AF_INET);
   socket_options o;
-  o.interface = "lo";
+  o.interface_name = "lo";
   o.mark = 0x2a;
   auto s = connect_with(l, o);
   ASSERT_TRUE(s) << dial::name(s.error());
@@ -169,7 +169,7 @@ TEST(SocketOptions, ConnectToHostAppliesThemToEveryAttempt) {
   auto c = dial::connect_to_host("127.0.0.1", l.where.port(), o);
   ASSERT_TRUE(c) << dial::name(c.error().error);
   EXPECT_EQ(read_int(c->socket.get(), IPPROTO_TCP, TCP_NODELAY), 1);
-  o.socket.interface = "nosuchif0";
+  o.socket.interface_name = "nosuchif0";
   auto bad = dial::connect_to_host("127.0.0.1", l.where.port(), o);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().error, dial::connect_to_host_error::unknown_interface);

@@ -6,6 +6,7 @@
 
 #include <fmt/core.h>
 
+#include "color.hpp"
 #include "dial/dialer.hpp"
 #include "platform.hpp"
 #include "report.hpp"
@@ -34,8 +35,9 @@ void print_race(const dial::race_report& r, bool numeric) {
                      ? fmt::format("{} address(es)", l.addresses)
                      : fmt::format("{:<42} {}", dial::name(l.outcome.error()), lookup_code(l)));
   for (const auto& a : r.attempts)
-    fmt::print("  {:+9.1f} ms .. {:+9.1f} ms  {:<28} {:<26} {}\n", ms_since(r.began, a.start),
-               ms_since(r.began, a.end), a.to.to_string(), a.outcome_name(), code_text(a.native));
+    fmt::print("  {:+9.1f} ms .. {:+9.1f} ms  {:<28} {} {}\n", ms_since(r.began, a.start),
+               ms_since(r.began, a.end), a.to.to_string(), paint_outcome(a.outcome_name(), 26),
+               code_text(a.native));
 }
 
 // The attempt a failed race's row shows: the last one whose error is the race's (its address is

@@ -17,6 +17,7 @@
 
 #include <fmt/core.h>
 
+#include "color.hpp"
 #include "demo.hpp"
 #include "dial/version.hpp"
 #include "endpoint.hpp"
@@ -64,7 +65,9 @@ PORT is 1-65535, decimal, without leading zeros.
 Commands:
   scan        connect to many targets at once through dial's engine and list the open
               ones and every one that neither connected nor was refused (dial scan --help)
-  demo        set up loopback and Unix-socket fixtures inside this process (a
+  why         explain why one target cannot be connected to: its resolution, the route
+              to each address, the attempt, what the outcome means (dial why --help)
+  demo        set up loopback and (not on Windows) Unix-socket fixtures in this process (a
               listener, a closed port, a missing and a stale socket path, a full
               backlog, a non-blocking connect, a peer reset, ...), connect to
               each, print one line per fixture and remove them all again
@@ -80,6 +83,11 @@ Options:
                       sockets too: a listener whose backlog is full never answers).
                       DURATION is a number and a unit: us, ms, s or m (250us, 500ms,
                       1.5s, 1m); a bare number is milliseconds; it must be > 0
+  --color[=WHEN]      colour the outcome names: green Connected, yellow Timeout and
+                      ConnectionTimedOut, red the other errors. WHEN is auto (the
+                      default: only when standard output is a terminal, NO_COLOR is
+                      unset or empty and TERM is not dumb), always (--color alone) or
+                      never. Every command takes it
   -h, --help  show this help and exit
   --version   show dial's version and exit
   --          end of options: every later argument is a target
@@ -232,6 +240,7 @@ int run(std::span<char* const> all) {
 // whatever else runs out of memory ends here (fputs: fmt may need memory to format). fmt::print
 // throws std::system_error when a write fails (a full disk, EPIPE): that ends here too.
 int main(int argc, char** argv) try {
+  if (const auto bad = dial::cli::take_color_option(argc, argv)) return usage_error(*bad);
   return finish_output(run(std::span<char* const>(argv, static_cast<std::size_t>(argc))));
 } catch (const std::bad_alloc&) {
   std::fputs("dial: out of memory\n", stderr);

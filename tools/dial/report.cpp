@@ -8,6 +8,7 @@
 
 #include <fmt/core.h>
 
+#include "color.hpp"
 #include "platform.hpp"
 
 namespace dial::cli {
@@ -93,9 +94,10 @@ void table::header() const {
 
 void table::print(const row& r) const {
   const std::string note = with_note_ && !r.note.empty() ? "  " + r.note : "";
-  fmt::print("{:<{}}  {}{:<{}}  {:<{}}  {:>{}}{}\n", r.target, target_width_, peer_cell(r.peer),
-             r.result.name, outcome_width_, code_text(r.result.native, r.result.native_name),
-             code_width, time_text(r.result.elapsed), time_width, note);
+  fmt::print("{:<{}}  {}{}  {:<{}}  {:>{}}{}\n", r.target, target_width_, peer_cell(r.peer),
+             paint_outcome(r.result.name, outcome_width_),
+             code_text(r.result.native, r.result.native_name), code_width,
+             time_text(r.result.elapsed), time_width, note);
   flush_output();  // a probe can take seconds: show each line when it is known
 }
 

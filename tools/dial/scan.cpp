@@ -87,6 +87,7 @@ Options:
   --json                  one JSON object per result, then a summary object (NDJSON; the schema
                           is in docs/scan-json.md); no progress bar
   -q, --quiet             no progress bar
+  --color[=WHEN]          colour the outcome names: auto (on a terminal), always or never
   -h, --help              show this help and exit
 
 A progress bar (done/total, rate, ETA) is drawn on standard error when it is a terminal.

@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "color.hpp"
 #include "platform.hpp"
 #include "report.hpp"
 #include "services.hpp"
@@ -113,8 +114,8 @@ void scan_sink::print_report(const scan_setup& setup, const scan_end& end,
     for (const auto& o : open_) {
       const address t = plan.at(o.index);
       const std::string_view service = t.is_ip() ? tcp_service_name(t.port()) : "";
-      fmt::print("{:<{}}  {:>9}{}{}\n", t.format().view(), width, time_text(o.elapsed),
-                 service.empty() ? "" : "  ", service);
+      fmt::print("{}  {:>9}{}{}\n", paint_as(connected_word, t.format().view(), width),
+                 time_text(o.elapsed), service.empty() ? "" : "  ", service);
     }
   }
   print_not_open(plan);
@@ -126,7 +127,8 @@ void scan_sink::print_report(const scan_setup& setup, const scan_end& end,
                    [&](std::size_t a, std::size_t b) { return by_outcome_[a] > by_outcome_[b]; });
   std::string list;
   for (const auto i : seen)
-    list += fmt::format("{}{} {}", list.empty() ? "" : ", ", outcome_name(i), by_outcome_[i]);
+    list += fmt::format("{}{} {}", list.empty() ? "" : ", ", paint_outcome(outcome_name(i)),
+                        by_outcome_[i]);
   fmt::print("Outcomes: {}\n", list.empty() ? "none" : list);
   if (self_connects_ != 0)
     fmt::print("({} loopback self-connects counted as ConnectionRefused)\n", self_connects_);
@@ -156,7 +158,8 @@ void scan_sink::print_not_open(const target_plan& plan) {
   for (const auto& t : not_open_) width = std::max(width, plan.at(t.index).format().size());
   fmt::print("{:<{}}  OUTCOME\n", "NOT OPEN", width);
   for (const auto& t : not_open_)
-    fmt::print("{:<{}}  {}\n", plan.at(t.index).format().view(), width, outcome_name(t.outcome));
+    fmt::print("{:<{}}  {}\n", plan.at(t.index).format().view(), width,
+               paint_outcome(outcome_name(t.outcome)));
 }
 
 void scan_sink::print_json_summary(const scan_setup& setup, const scan_end& end) const {

@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "color.hpp"
 #include "dial/dialer.hpp"
 #include "dial/lookup.hpp"
 #include "endpoint.hpp"
@@ -44,6 +45,7 @@ Options:
   --timeout DURATION  limit for the lookup and for each attempt (default 10s;
                       units us, ms, s, m; a bare number is milliseconds)
   --json              print the same as one JSON object
+  --color[=WHEN]      colour the attempts' outcomes: auto (on a terminal), always or never
   -h, --help          show this help and exit
 
 Exit status: 0 an address connected, 1 none did, 2 usage error.
@@ -365,8 +367,8 @@ int why_main(std::span<char* const> args) {
     if (s.to.is_ip())
       fmt::print("  route     {}\n",
                  s.route ? route_text(*s.route) : fmt::format("unknown ({})", s.route_unavailable));
-    fmt::print("  attempt   {}  {}  {}\n", s.attempt.name, code_text(s.attempt.native),
-               time_text(s.attempt.elapsed));
+    fmt::print("  attempt   {}  {}  {}\n", paint_outcome(s.attempt.name),
+               code_text(s.attempt.native), time_text(s.attempt.elapsed));
     fmt::print("  means     {}\n", s.meaning.meaning);
     fmt::print("  to do     {}\n", s.meaning.advice);
   }

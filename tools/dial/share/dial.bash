@@ -1,0 +1,41 @@
+# tools/dial/share/dial.bash: bash completion for dial(1), installed as
+# share/bash-completion/completions/dial. tests/cli/check_docs_match_help.py checks that every
+# command and option of `dial --help` (and of each command's --help) is in here.
+
+_dial() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+  local command=
+  local i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case ${COMP_WORDS[i]} in
+      scan | why | demo | help) command=${COMP_WORDS[i]}; break ;;
+      -*) ;;
+      *) break ;;  # a target: a probe, no command
+    esac
+  done
+  local color_opts="--color --color=auto --color=always --color=never"
+  case $prev in
+    --timeout) COMPREPLY=($(compgen -W "250ms 500ms 1s 2s 10s 1m" -- "$cur")); return ;;
+    -p | --ports | --concurrency | --threads) return ;;
+    -i | --input) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --backend) COMPREPLY=($(compgen -W "auto io_uring epoll" -- "$cur")); return ;;
+    --show) COMPREPLY=($(compgen -W "closed" -- "$cur")); return ;;
+  esac
+  local words
+  case $command in
+    scan)
+      words="-p --ports -i --input --timeout --concurrency --threads --backend --show --json
+             -q --quiet $color_opts -h --help" ;;
+    why) words="--timeout --json $color_opts -h --help" ;;
+    demo) words="$color_opts" ;;
+    help) return ;;
+    *)
+      if [[ $cur == -* ]]; then
+        words="-v --verbose --timeout $color_opts -h --help --version --"
+      else
+        words="scan why demo help"
+      fi ;;
+  esac
+  COMPREPLY=($(compgen -W "$words" -- "$cur"))
+}
+complete -F _dial dial
