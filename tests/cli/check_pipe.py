@@ -2,8 +2,9 @@
 """tests/cli/check_pipe.py: `dial pipe TARGET` against real loopback and Unix servers.
 
 Usage: check_pipe.py DIAL MODE
-  roundtrip_copy    1 MiB of random bytes (every byte value) through an echo server, stdin and
-                    stdout regular files (read/write): stdout is byte-exact (sha256), exit 0
+  roundtrip_files   1 MiB of random bytes (every byte value) through an echo server, stdin and
+                    stdout regular files (sendfile, then write): stdout is byte-exact (sha256)
+  roundtrip_copy    the same with stdin and stdout sockets (read/write through the buffer)
   roundtrip_splice  the same with stdin and stdout pipes (splice), -v on: still only the bytes
   roundtrip_name    the same through localhost:PORT (the race), stdin a pipe, stdout a file
   half_close        the server reads to end-of-stream, then answers: stdin closes first and the
@@ -126,6 +127,29 @@ def roundtrip_files(target, extra=()):
     return data, out, p.returncode, err.decode(errors="replace")
 
 
+def roundtrip_sockets(target):
+    data = payload()
+    feed, stdin = socket.socketpair()
+    stdout, drain = socket.socketpair()
+    p = run_dial(["pipe", target], stdin=stdin, stdout=stdout)
+    stdin.close()
+    stdout.close()
+
+    def write():
+        feed.sendall(data)
+        feed.shutdown(socket.SHUT_WR)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    drain.settimeout(WAIT)
+    chunks = []
+    while (b := drain.recv(1 << 16)):
+        chunks.append(b)
+    writer.join(WAIT)
+    p.wait(timeout=WAIT)
+    return data, b"".join(chunks), p.returncode, p.stderr.read().decode(errors="replace")
+
+
 def roundtrip_pipes(target, extra=()):
     data = payload()
     p = run_dial(["pipe", *extra, target], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -244,11 +268,13 @@ def unix(abstract):
         half_close(s)
 
 
-if mode in ("roundtrip_copy", "roundtrip_splice", "roundtrip_name"):
+if mode in ("roundtrip_files", "roundtrip_copy", "roundtrip_splice", "roundtrip_name"):
     s = listener()
     serve(s, echo)
-    if mode == "roundtrip_copy":
+    if mode == "roundtrip_files":
         expect_roundtrip(roundtrip_files(target_of(s)))
+    elif mode == "roundtrip_copy":
+        expect_roundtrip(roundtrip_sockets(target_of(s)))
     elif mode == "roundtrip_splice":
         expect_roundtrip(roundtrip_pipes(target_of(s), ["-v"]))
     else:

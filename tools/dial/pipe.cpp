@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <expected>
 #include <functional>
@@ -51,9 +53,10 @@ The relay:
     once every byte received has been written; standard input is still relayed until its end
   - the relay ends when both directions have ended; there is no idle timeout (as with socat -t
     and nc -N the peer's or the input's end does it; at a terminal, Ctrl-D ends the input)
-  - where one end is a pipe (stdin from `|`, stdout into `|`) bytes move with splice(2) and
-    never enter user space (the pipe's capacity is raised to 1 MiB where allowed); otherwise
-    (a terminal, a file, /dev/null, a socket) with read/write through a 256 KiB buffer
+  - bytes never enter user space where the kernel can move them: splice(2) where one end is
+    a pipe (stdin from `|`, stdout into `|`; the pipe's capacity is raised to 1 MiB where
+    allowed), sendfile(2) when stdin is a regular file (`< FILE`); otherwise (a terminal,
+    /dev/null, a socket, stdout a file) read/write through a 256 KiB buffer
 
 Options:
   --timeout DURATION  give up connecting after DURATION (resolution and every attempt
@@ -162,34 +165,42 @@ constexpr std::size_t copy_buffer = 256 * 1024;
 constexpr std::size_t splice_chunk = 1 << 20;
 constexpr int pipe_capacity = 1 << 20;  // Linux's default pipe-max-size: no privilege needed
 
-// One direction: bytes from `from` to `to`. With splice, the kernel moves them (one end is a
-// pipe); otherwise they pass through `buf`, [begin, end) not yet written.
+// How a direction moves its bytes: splice(2) when one end is a pipe, sendfile(2) from a regular
+// file standard input, else read/write through a buffer. The first two never copy to user space.
+enum class mover : std::uint8_t { copy, splice, sendfile };
+
+// One direction: bytes from `from` to `to`. With copy they pass through `buf`, [begin, end) not
+// yet written; otherwise the kernel moves them.
 struct direction {
   int from = -1;
   int to = -1;
-  bool splice = false;
-  bool want_to =
-      false;  // waiting for `to` to take bytes (splice: it was full; copy: buf holds some)
+  mover how = mover::copy;
+  bool want_to = false;  // waiting for `to` to take bytes (it was full; copy: buf holds some)
   bool done = false;
   std::vector<std::byte> buf{};
   std::size_t begin = 0;
   std::size_t end = 0;
 };
 
-bool is_pipe(int fd) {
+mode_t file_type(int fd) {
   struct stat st {};
-  return ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+  return ::fstat(fd, &st) == 0 ? (st.st_mode & S_IFMT) : 0;
 }
 
-direction make_direction(int from, int to, int pipe_end) {
-  direction d{from, to};
-  d.splice = is_pipe(pipe_end);
-  if (d.splice) {
-    (void)::fcntl(pipe_end, F_SETPIPE_SZ, pipe_capacity);  // fewer, larger splices; best effort
-  } else {
-    d.buf.resize(copy_buffer);
+direction copy_direction(int from, int to) {
+  return {from, to, mover::copy, false, false, std::vector<std::byte>(copy_buffer)};
+}
+
+// `end` is the standard stream of the direction (its pipe, if either end is one); `may_sendfile`:
+// it is the source, so a regular file can be sent with sendfile.
+direction make_direction(int from, int to, int end, bool may_sendfile) {
+  const mode_t type = file_type(end);
+  if (type == S_IFIFO) {
+    (void)::fcntl(end, F_SETPIPE_SZ, pipe_capacity);  // fewer, larger splices; best effort
+    return {from, to, mover::splice};
   }
-  return d;
+  if (may_sendfile && type == S_IFREG) return {from, to, mover::sendfile};
+  return copy_direction(from, to);
 }
 
 // The relay of one connection: `up` is standard input to the socket, `down` the socket to
@@ -199,8 +210,8 @@ class relay {
   relay(int sock, std::string peer)
       : sock_(sock),
         peer_(std::move(peer)),
-        up_(make_direction(STDIN_FILENO, sock, STDIN_FILENO)),
-        down_(make_direction(sock, STDOUT_FILENO, STDOUT_FILENO)) {}
+        up_(make_direction(STDIN_FILENO, sock, STDIN_FILENO, true)),
+        down_(make_direction(sock, STDOUT_FILENO, STDOUT_FILENO, false)) {}
 
   [[nodiscard]] bool finished() const noexcept { return up_.done && down_.done; }
   [[nodiscard]] poll_fd up_wait() const noexcept { return wait_of(up_); }
@@ -237,7 +248,7 @@ class relay {
 };
 
 std::optional<relay_failure> relay::step_up() {
-  if (up_.splice) {
+  if (up_.how != mover::copy) {
     up_.want_to = false;  // if it was waiting, the socket has room again: retry now
     return splice_up();
   }
@@ -245,18 +256,21 @@ std::optional<relay_failure> relay::step_up() {
 }
 
 std::optional<relay_failure> relay::step_down() {
-  if (down_.splice) {
+  if (down_.how != mover::copy) {
     down_.want_to = false;
     return splice_down();
   }
   return down_.end > down_.begin ? write_stdout() : recv_socket();
 }
 
-// Standard input (a pipe) to the socket. Standard input polled readable, so EAGAIN means the
-// socket is full: wait for it. EINVAL: this pair cannot splice, copy instead.
+// Standard input (a pipe; or a regular file, sent with sendfile from its offset) to the socket.
+// Standard input polled readable, so EAGAIN means the socket is full: wait for it. EINVAL: this
+// pair cannot be spliced, copy instead.
 std::optional<relay_failure> relay::splice_up() {
-  const auto n = ::splice(STDIN_FILENO, nullptr, sock_, nullptr, splice_chunk,
-                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  const auto n = up_.how == mover::sendfile
+                     ? ::sendfile(sock_, STDIN_FILENO, nullptr, splice_chunk)
+                     : ::splice(STDIN_FILENO, nullptr, sock_, nullptr, splice_chunk,
+                                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n > 0) return std::nullopt;
   if (n == 0) return input_ended();
   if (errno == EAGAIN) {
@@ -264,11 +278,12 @@ std::optional<relay_failure> relay::splice_up() {
     return std::nullopt;
   }
   if (errno == EINTR) return std::nullopt;
-  if (errno == EINVAL) {
-    up_ = direction{STDIN_FILENO, sock_, false, false, false, std::vector<std::byte>(copy_buffer)};
+  if (errno == EINVAL || errno == ENOSYS) {
+    up_ = copy_direction(STDIN_FILENO, sock_);
     return std::nullopt;
   }
-  return send_failed(send_error_from_native(errno));  // reading a pipe has no other failure
+  if (errno == EIO) return relay_failure{"read standard input", "InputOutput", EIO};  // the file
+  return send_failed(send_error_from_native(errno));
 }
 
 // The socket to standard output (a pipe). The socket polled readable, so EAGAIN means the pipe
@@ -288,8 +303,7 @@ std::optional<relay_failure> relay::splice_down() {
   if (errno == EINTR) return std::nullopt;
   if (errno == EPIPE) return relay_failure{"write to standard output", "BrokenPipe", EPIPE};
   if (errno == EINVAL) {
-    down_ =
-        direction{sock_, STDOUT_FILENO, false, false, false, std::vector<std::byte>(copy_buffer)};
+    down_ = copy_direction(sock_, STDOUT_FILENO);
     return std::nullopt;
   }
   return recv_failed(recv_error_from_native(errno));
