@@ -20,6 +20,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <fmt/core.h>
@@ -170,7 +171,8 @@ constexpr int pipe_capacity = 1 << 20;  // Linux's default pipe-max-size: no pri
 enum class mover : std::uint8_t { copy, splice, sendfile };
 
 // One direction: bytes from `from` to `to`. With copy they pass through `buf`, [begin, end) not
-// yet written; otherwise the kernel moves them.
+// yet written; otherwise the kernel moves them. It waits for `from` to be readable, or (want_to)
+// for `to` to be writable: after a full destination (splice, sendfile), or while buf holds bytes.
 struct direction {
   int from = -1;
   int to = -1;
@@ -196,7 +198,8 @@ direction copy_direction(int from, int to) {
 direction make_direction(int from, int to, int end, bool may_sendfile) {
   const mode_t type = file_type(end);
   if (type == S_IFIFO) {
-    (void)::fcntl(end, F_SETPIPE_SZ, pipe_capacity);  // fewer, larger splices; best effort
+    if (::fcntl(end, F_GETPIPE_SZ) < pipe_capacity)     // never shrink a larger one
+      (void)::fcntl(end, F_SETPIPE_SZ, pipe_capacity);  // fewer, larger splices; best effort
     return {from, to, mover::splice};
   }
   if (may_sendfile && type == S_IFREG) return {from, to, mover::sendfile};
@@ -249,7 +252,9 @@ class relay {
 
 std::optional<relay_failure> relay::step_up() {
   if (up_.how != mover::copy) {
-    up_.want_to = false;  // if it was waiting, the socket has room again: retry now
+    // The socket has room again: wait for standard input once more, so that every transfer
+    // follows a poll of its source and its EAGAIN can only mean a full destination (no spin).
+    if (std::exchange(up_.want_to, false)) return std::nullopt;
     return splice_up();
   }
   return up_.end > up_.begin ? send_buffer() : read_stdin();
@@ -257,7 +262,7 @@ std::optional<relay_failure> relay::step_up() {
 
 std::optional<relay_failure> relay::step_down() {
   if (down_.how != mover::copy) {
-    down_.want_to = false;
+    if (std::exchange(down_.want_to, false)) return std::nullopt;  // as step_up
     return splice_down();
   }
   return down_.end > down_.begin ? write_stdout() : recv_socket();
