@@ -2,13 +2,13 @@
 # bench/pipe_bench.sh: `dial pipe` against socat and nc (netcat-openbsd) moving bytes over
 # loopback, in one run, rounds interleaved: (up-pipe) `cat FILE | CLIENT` to a sink that reads and
 # discards, (up-file) `CLIENT < FILE` to the same sink, (down) a source that sends the file with
-# sendfile(2) to `CLIENT < /dev/null > /dev/null`. The file is SIZE MiB of zeros in /dev/shm; the
+# sendfile(2) to `CLIENT < /dev/null > /dev/null`, (down-pipe) the same into `| cat > /dev/null`. The file is SIZE MiB of zeros in /dev/shm; the
 # sink and the source are one Python process, the same for every client. Each transfer's byte
 # count is checked (the sink's count, and for down a first pass through `wc -c`). Everything runs
 # in a private network namespace (unshare -n, as root). docs/benchmarks.md ("dial pipe") explains
 # the figures.
 #
-#   bash bench/pipe_bench.sh [--rounds N] [--size MIB] [--only up-pipe|up-file|down] [--dial PATH]
+#   bash bench/pipe_bench.sh [--rounds N] [--size MIB] [--only MODE] [--dial PATH]
 set -euo pipefail
 
 usage() {
@@ -22,8 +22,9 @@ in a rotating order); the report gives each client's median MiB/s and its ratio 
 
   --rounds N    rounds per mode (default 5, at least 1)
   --size MIB    bytes per transfer, in MiB (default 1024: 1 GiB)
-  --only MODE   one mode: up-pipe (cat FILE | CLIENT), up-file (CLIENT < FILE) or down
-                (the server sends; CLIENT < /dev/null > /dev/null); default all three
+  --only MODE   one mode: up-pipe (cat FILE | CLIENT), up-file (CLIENT < FILE), down (the
+                server sends; CLIENT < /dev/null > /dev/null) or down-pipe (the same into
+                | cat > /dev/null); default all four
   --dial PATH   the dial binary (default: build/release/tools/dial/dial, built first)
   -h, --help    show this help and exit
 EOF
@@ -38,7 +39,7 @@ while (($#)); do
     -h | --help) usage; exit 0 ;;
     --rounds) [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || { echo "pipe_bench: --rounds needs a number >= 1" >&2; exit 2; }; rounds=$2; shift 2 ;;
     --size) [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || { echo "pipe_bench: --size needs MiB >= 1" >&2; exit 2; }; size_mib=$2; shift 2 ;;
-    --only) [[ $# -ge 2 && $2 =~ ^(up-pipe|up-file|down)$ ]] || { echo "pipe_bench: --only needs up-pipe, up-file or down" >&2; exit 2; }; only=$2; shift 2 ;;
+    --only) [[ $# -ge 2 && $2 =~ ^(up-pipe|up-file|down|down-pipe)$ ]] || { echo "pipe_bench: --only needs up-pipe, up-file, down or down-pipe" >&2; exit 2; }; only=$2; shift 2 ;;
     --dial) [[ $# -ge 2 ]] || { echo "pipe_bench: --dial needs a path" >&2; exit 2; }; dial=$2; shift 2 ;;
     *) echo "pipe_bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -131,6 +132,7 @@ pipeline() {
     up-pipe) echo "cat '$work/data' | $(client_cmd "$who" "$sink_port" up) >/dev/null" ;;
     up-file) echo "$(client_cmd "$who" "$sink_port" up) <'$work/data' >/dev/null" ;;
     down) echo "$(client_cmd "$who" "$source_port" down) </dev/null >/dev/null" ;;
+    down-pipe) echo "$(client_cmd "$who" "$source_port" down) </dev/null | cat >/dev/null" ;;
   esac
 }
 
@@ -153,7 +155,7 @@ run_one() {
   t0=$EPOCHREALTIME
   bash -c "set -o pipefail; $cmd" || { echo "pipe_bench: '$cmd' failed" >&2; exit 1; }
   t1=$EPOCHREALTIME
-  if [[ $mode != down ]]; then
+  if [[ $mode == up-* ]]; then
     local got
     got=$(last_sink_count $((before + 1)))
     [[ $got == "$bytes" ]] || { echo "pipe_bench: $who ($mode) delivered $got bytes, not $bytes" >&2; exit 1; }
@@ -173,10 +175,13 @@ check_down() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-modes=(up-pipe up-file down)
+modes=(up-pipe up-file down down-pipe)
 [[ -n $only ]] && modes=("$only")
 for mode in "${modes[@]}"; do
-  [[ $mode == down ]] && check_down
+  if [[ $mode == down* && -z ${down_checked:-} ]]; then  # down-pipe: the same clients and source
+    check_down
+    down_checked=1
+  fi
   echo "== $mode: $(pipeline "$mode" dial | sed "s|$work|/dev/shm/…|g; s|'[^']*/dial'|dial|")"
   declare -A results=()
   for ((r = 0; r < rounds; r++)); do
