@@ -15,6 +15,8 @@ Usage: check_pipe.py DIAL MODE
   unix_path         a round trip and a half-close through unix:/path
   unix_abstract     the same through unix:@name
   sigint            Ctrl-C during the relay: exit 130
+  close_on_exec     a whole relay under strace (check_close_on_exec.py): every descriptor dial
+                    makes is close-on-exec
 Each server runs in a thread of this process; every wait is bounded (the test's own timeouts
 fail it, they never decide a pass).
 """
@@ -299,6 +301,15 @@ elif mode == "unix_abstract":
     unix(True)
 elif mode == "sigint":
     sigint()
+elif mode == "close_on_exec":
+    s = listener()
+    serve(s, answer_after_eof)
+    checker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "check_close_on_exec.py")
+    r = subprocess.run([sys.executable, checker, "0", "--", dial, "pipe", target_of(s)],
+                       stdin=subprocess.DEVNULL, timeout=WAIT * 4)
+    if r.returncode == 77:
+        sys.exit(77)
+    check(r.returncode == 0, "check_close_on_exec.py passed")
 else:
     print(f"unknown mode {mode}")
     sys.exit(99)

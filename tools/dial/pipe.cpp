@@ -378,15 +378,12 @@ std::optional<relay_failure> relay::input_ended() {
   return std::nullopt;
 }
 
-// The peer ended its side: standard output's reader sees its end now (standard output becomes
-// /dev/null, so the descriptor stays taken), while standard input may still be relayed.
+// The peer ended its side: standard output is closed, so that its reader sees its end now,
+// while standard input may still be relayed. Descriptor 1 stays free: the relay opens nothing
+// more, and nothing is written to standard output after it.
 void relay::output_ended() {
   down_.done = true;
-  const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (null >= 0) {
-    ::dup2(null, STDOUT_FILENO);
-    ::close(null);
-  }
+  (void)::close(STDOUT_FILENO);
 }
 
 // An eventfd that becomes readable when `stop` is requested (Ctrl-C), for the relay's poll.
@@ -451,7 +448,8 @@ int run_relay(int sock, const std::string& peer, const std::stop_token& stop) {
 // input closed reads as empty (/dev/null); standard output closed is refused before connecting.
 bool standard_streams_open() {
   if (::fcntl(STDIN_FILENO, F_GETFD) < 0) {
-    const int null = ::open("/dev/null", O_RDONLY);  // the lowest free descriptor: 0
+    // The lowest free descriptor: 0. Close-on-exec as every descriptor dial makes (no exec).
+    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null != STDIN_FILENO) return false;
   }
   if (::fcntl(STDOUT_FILENO, F_GETFD) < 0) {
