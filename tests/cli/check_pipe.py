@@ -15,6 +15,8 @@ Usage: check_pipe.py DIAL MODE
   unix_path         a round trip and a half-close through unix:/path
   unix_abstract     the same through unix:@name
   sigint            Ctrl-C during the relay: exit 130
+  stdin_closed      descriptor 0 closed reads as empty: the server reads end-of-stream at once
+                    and its answer arrives; exit 0
   close_on_exec     a whole relay under strace (check_close_on_exec.py): every descriptor dial
                     makes is close-on-exec
 Each server runs in a thread of this process; every wait is bounded (the test's own timeouts
@@ -301,6 +303,16 @@ elif mode == "unix_abstract":
     unix(True)
 elif mode == "sigint":
     sigint()
+elif mode == "stdin_closed":
+    s = listener()
+    serve(s, answer_after_eof)
+    print("$", dial, "pipe", target_of(s), "<&-")
+    r = subprocess.run(["bash", "-c", 'exec "$0" pipe "$1" <&-', dial, target_of(s)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=WAIT)
+    print(r.stderr.decode(errors="replace"), end="")
+    want = b"read 0 bytes: " + hashlib.sha256(b"").hexdigest().encode() + b"\n"
+    check(r.returncode == 0, f"exit status {r.returncode} is 0")
+    check(r.stdout == want, f"the answer to an empty input arrived: {r.stdout!r}")
 elif mode == "close_on_exec":
     s = listener()
     serve(s, answer_after_eof)

@@ -155,6 +155,18 @@ std::string_view stream_error_name(int code, bool writing) noexcept {
   }
 }
 
+// The names of a descriptor-making call's failures (eventfd, open), dial::socket's where they
+// are the same conditions.
+std::string_view descriptor_error_name(int code) noexcept {
+  switch (code) {
+    case EMFILE: return "ProcessFdQuotaExceeded";
+    case ENFILE: return "SystemFdQuotaExceeded";
+    case ENOMEM:
+    case ENODEV: return "SystemResources";  // eventfd: no anonymous inode could be mounted
+    default: return "Unexpected";
+  }
+}
+
 // The relay's first error: what failed ("recv from 127.0.0.1:80"), its name and native code.
 struct relay_failure {
   std::string what;
@@ -417,7 +429,7 @@ int run_relay(int sock, const std::string& peer, const std::stop_token& stop) {
   const stop_event stopped(stop);
   if (stopped.fd() < 0) {
     const int e = errno;
-    fmt::print(stderr, "dial pipe: eventfd: {}\n", code_text(e));
+    fmt::print(stderr, "dial pipe: eventfd: {} {}\n", descriptor_error_name(e), code_text(e));
     return exit_failed;
   }
   while (!r.finished()) {
@@ -450,7 +462,13 @@ bool standard_streams_open() {
   if (::fcntl(STDIN_FILENO, F_GETFD) < 0) {
     // The lowest free descriptor: 0. Close-on-exec as every descriptor dial makes (no exec).
     const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null != STDIN_FILENO) return false;
+    if (null != STDIN_FILENO) {
+      const int e = null < 0 ? errno : EBADF;
+      fmt::print(stderr,
+                 "dial pipe: standard input is closed and /dev/null cannot stand in: {} {}\n",
+                 null < 0 ? descriptor_error_name(e) : "Unexpected", code_text(e));
+      return false;
+    }
   }
   if (::fcntl(STDOUT_FILENO, F_GETFD) < 0) {
     fmt::print(stderr, "dial pipe: standard output: NotOpenForWriting {}\n", code_text(EBADF));
@@ -478,7 +496,7 @@ int connect_and_relay(const host_target& t, const pipe_command& c, std::stop_sou
   const int sock = conn.socket.get();
   const int flags = ::fcntl(sock, F_GETFL);
   if (flags < 0 || ::fcntl(sock, F_SETFL, flags | O_NONBLOCK) < 0) {
-    fmt::print(stderr, "dial pipe: fcntl O_NONBLOCK: {}\n", code_text(errno));
+    fmt::print(stderr, "dial pipe: fcntl O_NONBLOCK: Unexpected {}\n", code_text(errno));
     return exit_failed;
   }
   return run_relay(sock, conn.result.peer, stop.get_token());
