@@ -52,8 +52,10 @@ The relay:
     still read until the peer closes
   - end of the connection (the peer closed or shut down its side): standard output is closed
     once every byte received has been written; standard input is still relayed until its end
-  - the relay ends when both directions have ended; there is no idle timeout (as with socat -t
-    and nc -N the peer's or the input's end does it; at a terminal, Ctrl-D ends the input)
+  - the relay ends when both directions have ended. There is no timer: unlike socat's -t
+    (0.5 s after one direction's end) the other direction runs to its own end; at a
+    terminal, Ctrl-D ends the input
+  - a closed standard input (<&-) reads as empty; a closed standard output (>&-) is refused
   - bytes never enter user space where the kernel can move them: splice(2) where one end is
     a pipe (stdin from `|`, stdout into `|`; the pipe's capacity is raised to 1 MiB where
     allowed), sendfile(2) when stdin is a regular file (`< FILE`); otherwise (a terminal,
