@@ -7,6 +7,7 @@ Usage: check_pipe.py DIAL MODE
   roundtrip_copy    the same with stdin and stdout sockets (read/write through the buffer)
   roundtrip_splice  the same with stdin and stdout pipes (splice), -v on: still only the bytes
   roundtrip_name    the same through localhost:PORT (the race), stdin a pipe, stdout a file
+  roundtrip_ipv6    the same through [::1]:PORT, stdin and stdout pipes
   half_close        the server reads to end-of-stream, then answers: stdin closes first and the
                     answer still arrives; exit 0
   reset_reading     the peer resets (SO_LINGER 0) while dial reads: exit 1, ConnectionResetByPeer
@@ -47,6 +48,8 @@ def listener(family=socket.AF_INET, path=None):
     s = socket.socket(family, socket.SOCK_STREAM)
     if family == socket.AF_UNIX:
         s.bind(path)
+    elif family == socket.AF_INET6:
+        s.bind(("::1", 0))
     else:
         s.bind(("127.0.0.1", 0))
     s.listen(4)
@@ -60,6 +63,8 @@ def target_of(s):
         if isinstance(name, bytes):  # abstract: a leading NUL
             return "unix:@" + name[1:].decode()
         return "unix:" + name
+    if s.family == socket.AF_INET6:
+        return f"[::1]:{s.getsockname()[1]}"
     return f"127.0.0.1:{s.getsockname()[1]}"
 
 
@@ -289,6 +294,14 @@ if mode in ("roundtrip_files", "roundtrip_copy", "roundtrip_splice", "roundtrip_
             _, err = p.communicate(data, timeout=WAIT)
             o.seek(0)
             expect_roundtrip((data, o.read(), p.returncode, err.decode(errors="replace")))
+elif mode == "roundtrip_ipv6":
+    try:
+        s = listener(socket.AF_INET6)
+    except OSError as e:
+        print(f"SKIP: no IPv6 loopback here: {e}")
+        sys.exit(77)
+    serve(s, echo)
+    expect_roundtrip(roundtrip_pipes(target_of(s)))
 elif mode == "half_close":
     half_close(listener())
 elif mode == "reset_reading":
