@@ -68,9 +68,13 @@ ip link set lo up
 bytes=$((size_mib * 1024 * 1024))
 work=$(mktemp -d /dev/shm/dial-pipe-bench.XXXXXX)
 server_pid=""
+# The file first: a failing kill or wait (the server's status 143) must not keep 1 GiB in RAM.
 cleanup() {
-  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   rm -rf "$work"
+  if [[ -n $server_pid ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
 }
 trap cleanup EXIT
 head -c "$bytes" /dev/zero >"$work/data"
