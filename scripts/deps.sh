@@ -16,6 +16,7 @@ packages=(
   dnsmasq-base nftables                        # resolver/Happy Eyeballs tests: DNS, dropped SYNs
   python3 util-linux bsdutils                  # CLI tests: JSON/SIGINT checkers, unshare, script (pty)
   strace                                       # CLI tests: every descriptor is close-on-exec
+  socat netcat-openbsd                         # dial pipe's benchmark: socat and nc side by side
   doxygen binutils dpkg-dev                    # API reference; exported symbols (nm); .deb packages
   groff-base zsh                                 # dial(1) renders without warnings; _dial parses
 )

@@ -2,6 +2,7 @@
 #include "host_probe.hpp"
 
 #include <charconv>
+#include <cstdio>
 #include <vector>
 
 #include <fmt/core.h>
@@ -25,20 +26,27 @@ std::string lookup_code(const dial::lookup_event& l) {
   return code_text(l.native, dial::resolver_code_name(dial::resolver_backend::c_ares, l.native));
 }
 
-// The race under a row; a numeric host made no lookup, so no answer line is printed for it.
-void print_race(const dial::race_report& r, bool numeric) {
+}  // namespace
+
+void print_race(std::FILE* out, const dial::race_report& r, bool numeric) {
   if (!numeric)
     for (const auto& l : r.lookups)
-      fmt::print("  {:+9.1f} ms                  {:<4} answer: {}\n", ms_since(r.began, l.at),
+      fmt::print(out, "  {:+9.1f} ms                  {:<4} answer: {}\n", ms_since(r.began, l.at),
                  l.family == dial::address_kind::ipv6 ? "AAAA" : "A",
                  l.outcome
                      ? fmt::format("{} address(es)", l.addresses)
                      : fmt::format("{:<42} {}", dial::name(l.outcome.error()), lookup_code(l)));
-  for (const auto& a : r.attempts)
-    fmt::print("  {:+9.1f} ms .. {:+9.1f} ms  {:<28} {} {}\n", ms_since(r.began, a.start),
-               ms_since(r.began, a.end), a.to.to_string(), paint_outcome(a.outcome_name(), 26),
-               code_text(a.native));
+  for (const auto& a : r.attempts) {
+    // Coloured only on standard output (the colour choice is made for it); dial pipe's race
+    // goes to standard error, plain.
+    const std::string outcome = out == stdout ? paint_outcome(a.outcome_name(), 26)
+                                              : fmt::format("{:<26}", a.outcome_name());
+    fmt::print(out, "  {:+9.1f} ms .. {:+9.1f} ms  {:<28} {} {}\n", ms_since(r.began, a.start),
+               ms_since(r.began, a.end), a.to.to_string(), outcome, code_text(a.native));
+  }
 }
+
+namespace {
 
 // The attempt a failed race's row shows: the last one whose error is the race's (its address is
 // the PEER, its code the CODE), else the last attempt; none when no attempt was made.
@@ -65,7 +73,7 @@ clock_type::time_point deadline_of(const host_probe_options& o, clock_type::time
   return start + o.timeout.value_or(default_probe_timeout);
 }
 
-row probe_host(const host_target& t, const host_probe_options& o, dial::race_report& report) {
+connected_target connect_host(const host_target& t, const host_probe_options& o) {
   dial::connect_to_host_options opts;
   const auto start = clock_type::now();
   opts.deadline = deadline_of(o, start);
@@ -73,31 +81,32 @@ row probe_host(const host_target& t, const host_probe_options& o, dial::race_rep
   auto r = dial::connect_to_host(t.host, t.port, opts);
   const auto elapsed = clock_type::now() - start;
   if (r) {
-    report = std::move(r->report);
-    return {t.text, {true, "Connected", 0, elapsed}, {}, r->peer.to_string()};
+    row ok{t.text, {true, "Connected", 0, elapsed}, {}, r->peer.to_string()};
+    return {std::move(ok), std::move(r->socket), std::move(r->report)};
   }
   const auto* shown = failed_attempt(r.error());
   const auto [native, spelled] = failure_native(r.error(), shown);
   std::string peer = shown != nullptr ? shown->to.to_string() : "-";
-  report = std::move(r.error().report);
-  return {t.text, {false, dial::name(r.error().error), native, elapsed, spelled}, {}, peer};
+  row failed{t.text, {false, dial::name(r.error().error), native, elapsed, spelled}, {}, peer};
+  return {std::move(failed), {}, std::move(r.error().report)};
 }
 
-row probe_unix(const host_target& t, const host_probe_options& o) {
+connected_target connect_unix(const host_target& t, const host_probe_options& o) {
   const auto a = dial::address::parse(t.text);
-  if (!a) return {t.text, {false, "UnknownForm", 0, std::nullopt}, {}, "-"};
+  if (!a) return {{t.text, {false, "UnknownForm", 0, std::nullopt}, {}, "-"}, {}, {}};
   const std::string peer = a->to_string();
   auto s = dial::socket(a->family(), SOCK_STREAM, 0);
-  if (!s) return {t.text, socket_failed(s.error()), {}, peer};
-  const owned_socket sock(*s);
+  if (!s) return {{t.text, socket_failed(s.error()), {}, peer}, {}, {}};
+  owned_socket sock(*s);
   sockaddr_storage ss{};
   const socklen_t len = a->to_native(ss);
   const auto start = clock_type::now();
   auto r = dial::connect_until(sock.get(), reinterpret_cast<const sockaddr*>(&ss), len,
                                deadline_of(o, start), o.stop);
   const auto elapsed = clock_type::now() - start;
-  if (r) return {t.text, {true, "Connected", 0, elapsed}, {}, peer};
-  return {t.text, {false, dial::name(r.error()), dial::last_native_error(), elapsed}, {}, peer};
+  if (r) return {{t.text, {true, "Connected", 0, elapsed}, {}, peer}, std::move(sock), {}};
+  row failed{t.text, {false, dial::name(r.error()), dial::last_native_error(), elapsed}, {}, peer};
+  return {std::move(failed), {}, {}};
 }
 
 // The PEER column's width, fixed before the first row: the numeric targets' own texts (their
@@ -116,6 +125,10 @@ parse_problem duration_problem(std::size_t at, std::string message) {
 }
 
 }  // namespace
+
+connected_target connect_target(const host_target& t, const host_probe_options& o) {
+  return t.host.empty() ? connect_unix(t, o) : connect_host(t, o);
+}
 
 std::expected<host_target, parse_problem> parse_probe_target(std::string_view text) {
   auto spec = parse_target_word(text);
@@ -163,12 +176,11 @@ int probe_hosts(std::span<const host_target> targets, const host_probe_options& 
   tab.header();
   bool all_connected = true;
   for (const auto& t : targets) {
-    if (o.stop.stop_requested()) break;  // Ctrl-C: the target it interrupted has its row
-    dial::race_report report;
-    const row r = t.host.empty() ? probe_unix(t, o) : probe_host(t, o, report);
-    all_connected = all_connected && r.result.connected;
-    tab.print(r);
-    if (o.verbose) print_race(report, t.numeric);
+    if (o.stop.stop_requested()) break;   // Ctrl-C: the target it interrupted has its row
+    const auto c = connect_target(t, o);  // the socket is closed at the end of the iteration
+    all_connected = all_connected && c.result.result.connected;
+    tab.print(c.result);
+    if (o.verbose) print_race(stdout, c.report, t.numeric);
   }
   return all_connected ? 0 : 1;
 }

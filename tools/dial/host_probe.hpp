@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <expected>
 #include <optional>
 #include <span>
@@ -10,7 +11,9 @@
 #include <string>
 #include <string_view>
 
+#include "dial/dialer.hpp"
 #include "endpoint.hpp"
+#include "report.hpp"
 
 namespace dial::cli {
 
@@ -48,6 +51,22 @@ struct host_probe_options {
   std::optional<std::chrono::nanoseconds> timeout;  ///< per target, covering resolution and all
   std::stop_token stop{};  ///< cancels the target in progress (its row says Canceled), then stops
 };
+
+/// One target connected (or not): the row a probe prints, the socket (open only when the row
+/// says Connected) and, for a host, the race.
+struct connected_target {
+  row result;
+  owned_socket socket;
+  dial::race_report report;  ///< empty for a Unix target (no race)
+};
+
+/// Connects to one target: connect_to_host for IP hosts and names (Happy Eyeballs), connect_until
+/// for Unix endpoints, within the timeout (default_probe_timeout when none) and `stop`.
+[[nodiscard]] connected_target connect_target(const host_target& t, const host_probe_options& o);
+
+/// Prints the race under a row to `out` (`-v`): every lookup answer (none for a numeric host,
+/// which made no lookup) and every attempt with its start and end offsets and outcome.
+void print_race(std::FILE* out, const dial::race_report& r, bool numeric);
 
 /// Probes each target in turn (connect_to_host for IP hosts and names, connect_until for Unix
 /// endpoints), prints one table row each (with the peer: the address that won, or the one whose

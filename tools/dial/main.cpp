@@ -22,6 +22,7 @@
 #include "dial/version.hpp"
 #include "endpoint.hpp"
 #include "host_probe.hpp"
+#include "pipe.hpp"
 #include "progress.hpp"
 #include "report.hpp"
 #include "scan.hpp"
@@ -41,6 +42,8 @@ constexpr std::string_view usage_text =
                                     many connects at once (dial scan --help)
        dial why TARGET [--json]     why can't it connect? every step explained
                                     (dial why --help)
+       dial pipe TARGET             relay stdin to TARGET, TARGET to stdout (the nc
+                                    use; dial pipe --help)
        dial demo                    every outcome, from built-in fixtures
        dial help | -h | --help | --version
 )";
@@ -67,6 +70,9 @@ Commands:
               ones and every one that neither connected nor was refused (dial scan --help)
   why         explain why one target cannot be connected to: its resolution, the route
               to each address, the attempt, what the outcome means (dial why --help)
+  pipe        connect to one target (the same race), then relay standard input to it and
+              it to standard output until both directions end, like `nc -N`; splice(2)
+              where one end is a pipe (dial pipe --help)
   demo        set up loopback and (not on Windows) Unix-socket fixtures in this process (a
               listener, a closed port, a missing and a stale socket path, a full
               backlog, a non-blocking connect, a peer reset, ...), connect to
@@ -220,6 +226,8 @@ int run(std::span<char* const> all) {
     return dial::cli::scan_main(all.subspan(2));  // its own options: dial scan --help
   if (all.size() > 1 && std::string_view(all[1]) == "why")
     return dial::cli::why_main(all.subspan(2));  // its own options: dial why --help
+  if (all.size() > 1 && std::string_view(all[1]) == "pipe")
+    return dial::cli::pipe_main(all.subspan(2));  // its own options: dial pipe --help
   const auto c = parse_command_line(all.subspan(all.empty() ? 0 : 1));  // argv[0] is not ours
   if (!c) return usage_error(c.error());
   switch (c->what) {
