@@ -47,16 +47,16 @@ TARGET is the grammar of `dial TARGET` (dial --help): HOST:PORT (a name, resolve
 Happy Eyeballs v2), a.b.c.d:PORT, [v6addr]:PORT, unix:/path or unix:@name.
 
 The relay:
-  - end of standard input: the connection is shut down for sending (shutdown SHUT_WR, the peer
+  * end of standard input: the connection is shut down for sending (shutdown SHUT_WR, the peer
     reads end-of-stream, as with `nc -N`) once every byte read has been sent; the connection is
     still read until the peer closes
-  - end of the connection (the peer closed or shut down its side): standard output is closed
+  * end of the connection (the peer closed or shut down its side): standard output is closed
     once every byte received has been written; standard input is still relayed until its end
-  - the relay ends when both directions have ended. There is no timer: unlike socat's -t
+  * the relay ends when both directions have ended. There is no timer: unlike socat's -t
     (0.5 s after one direction's end) the other direction runs to its own end; at a
     terminal, Ctrl-D ends the input
-  - a closed standard input (<&-) reads as empty; a closed standard output (>&-) is refused
-  - bytes never enter user space where the kernel can move them: splice(2) where one end is
+  * a closed standard input (<&-) reads as empty; a closed standard output (>&-) is refused
+  * bytes never enter user space where the kernel can move them: splice(2) where one end is
     a pipe (stdin from `|`, stdout into `|`; the pipe's capacity is raised to 1 MiB where
     allowed), sendfile(2) when stdin is a regular file (`< FILE`); otherwise (a terminal,
     /dev/null, a socket, stdout a file) read/write through a 256 KiB buffer

@@ -8,7 +8,7 @@ _dial() {
   local i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
-      scan | why | demo | help) command=${COMP_WORDS[i]}; break ;;
+      scan | why | pipe | demo | help) command=${COMP_WORDS[i]}; break ;;
       -*) ;;
       *) break ;;  # a target: a probe, no command
     esac
@@ -16,7 +16,7 @@ _dial() {
   local color_opts="--color --color=auto --color=always --color=never"
   case $prev in
     --timeout) COMPREPLY=($(compgen -W "250ms 500ms 1s 2s 10s 1m" -- "$cur")); return ;;
-    -p | --ports | --concurrency | --threads) return ;;
+    -p | --ports | --concurrency | --threads | --rate) return ;;
     -i | --input) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --backend) COMPREPLY=($(compgen -W "auto io_uring epoll" -- "$cur")); return ;;
     --show) COMPREPLY=($(compgen -W "closed" -- "$cur")); return ;;
@@ -24,16 +24,17 @@ _dial() {
   local words
   case $command in
     scan)
-      words="-p --ports -i --input --timeout --concurrency --threads --backend --show --json
-             -q --quiet $color_opts -h --help" ;;
+      words="-p --ports -i --input -4 -6 --rate --timeout --concurrency --threads --backend
+             --show --json -q --quiet $color_opts -h --help" ;;
     why) words="--timeout --json $color_opts -h --help" ;;
+    pipe) words="--timeout -v --verbose $color_opts -h --help --" ;;
     demo) words="$color_opts" ;;
     help) return ;;
     *)
       if [[ $cur == -* ]]; then
         words="-v --verbose --timeout $color_opts -h --help --version --"
       else
-        words="scan why demo help"
+        words="scan why pipe demo help"
       fi ;;
   esac
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
