@@ -19,6 +19,12 @@ constexpr unsigned op_fixed_fd_install = 54;
 // socket_errno's mark: the reuse chain's disconnect failed, start the target on a fresh socket.
 constexpr int restart_fresh = -2;
 
+// Chains handed to the kernel per io_uring_enter while filling: a loopback connect completes
+// inside its submission, so small submissions keep the kernel's work (and the peer's, on the
+// other CPU) flowing instead of arriving in bursts. Measured against 1, 16 and 32 per submit
+// (docs/benchmarks.md: the variants sweep): 4 was at least as fast as every raw loop's shape.
+constexpr unsigned submit_slice = 4;
+
 // What a completion is for: user_data = slot << 32 | generation (24 bits) << 8 | kind.
 enum class kind : std::uint8_t {
   connect = 1,
@@ -26,7 +32,8 @@ enum class kind : std::uint8_t {
   cancel = 3,
   close = 4,
   install = 5,
-  disconnect = 6
+  disconnect = 6,
+  close_linked = 7
 };
 
 // connect(AF_UNSPEC): dissolves a socket's association (a refused socket's, to reuse it).
@@ -63,6 +70,8 @@ class uring_worker final : public worker {
   void on_cqe(run_shared& run, std::uint64_t data, int res, clock::time_point now);
   void on_connect(run_shared& run, std::uint32_t i, int res, clock::time_point now);
   void on_kept(run_shared& run, std::uint32_t i, int res, clock::time_point now);
+  void on_close_linked(run_shared& run, std::uint32_t i, clock::time_point now);
+  void release(std::uint32_t i);
   void finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
               int kept = -1);
   void cancel(std::uint32_t i, slot_state why) noexcept;
@@ -81,6 +90,7 @@ class uring_worker final : public worker {
   deadline_list deadlines_;
   std::size_t in_flight_ = 0;
   bool targets_left_ = true;
+  int refusals_ = 0;  // recent refusals less other results, -8..8: > 0 keeps sockets for reuse
   bool rate_wait_ = false;        // fill() stopped for the rate: the next start is at token_at_
   clock::time_point token_at_{};  // when the rate lets the next connect start
 };
@@ -100,6 +110,11 @@ void uring_worker::reserve(unsigned n) noexcept {
 void uring_worker::run(run_shared& run) {
   targets_left_ = true;
   bool stopping = false;
+  // The ring's descriptor registered with this thread for the run: each io_uring_enter then
+  // skips a descriptor lookup. Per thread (the kernel keeps it in the task's io_uring context),
+  // so it is registered by the thread that drives the ring and dropped before run() returns.
+  // Optional: where the kernel refuses it, io_uring_enter takes the plain descriptor.
+  const bool registered = io_uring_register_ring_fd(&ring_) == 1;
   for (;;) {
     clock::time_point now = clock::now();
     if (!stopping && run.stop.stop_requested()) {
@@ -124,6 +139,7 @@ void uring_worker::run(run_shared& run) {
   for (std::uint32_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].has_file) close_file(i);
   io_uring_submit(&ring_);  // CLOSE of a direct descriptor runs inline, during the submit
+  if (registered) io_uring_unregister_ring_fd(&ring_);
 }
 
 void uring_worker::fill(run_shared& run, clock::time_point now) {
@@ -144,8 +160,9 @@ void uring_worker::fill(run_shared& run, clock::time_point now) {
     const std::uint32_t i = free_.back();
     free_.pop_back();
     start(run, i, t, now);
-    if (++started % fill_slice == 0) {  // submit a slice and take what it completed
-      io_uring_submit(&ring_);
+    ++started;
+    if (started % submit_slice == 0) io_uring_submit(&ring_);
+    if (started % fill_slice == 0) {  // take what the slice completed
       now = clock::now();
       reap(run, now);
     }
@@ -183,7 +200,7 @@ void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
 // slot's socket whose last connect was refused.
 void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& a, bool reuse) {
   slot& s = slots_[i];
-  reserve(4);
+  reserve(5);
   if (reuse) {
     // A refused TCP socket is reusable: connect(AF_UNSPEC) dissolves what is left of the last
     // attempt (tcp_disconnect: its source address, its state), and the next connect runs on the
@@ -219,6 +236,23 @@ void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& 
   io_uring_prep_connect(co, static_cast<int>(i), reinterpret_cast<const sockaddr*>(&to), len);
   co->flags |= IOSQE_FIXED_FILE;
   io_uring_sqe_set_data64(co, tag(i, s.generation, kind::connect));
+  // The socket is closed in the kernel right after its connect, hard-linked in the same chain,
+  // when nothing needs it afterwards: not kept, no self-connect check (a port outside the
+  // ephemeral range), and refusals are rare lately (a refused socket is worth keeping for
+  // reuse). A success then posts one completion, the CLOSE's, and the slot is free only once
+  // it came (docs/engine.md).
+  s.close_linked = !run.keep && a.is_ip() && !in_ephemeral_range(a.port()) && refusals_ <= 0;
+  s.reported = false;
+  s.closed = false;
+  if (s.close_linked) {
+    co->flags |= IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe* c = sqe();
+    io_uring_prep_close_direct(c, i);
+    io_uring_sqe_set_data64(c, tag(i, s.generation, kind::close_linked));
+    s.has_file = false;
+    s.reusable = false;
+    return;
+  }
   if (run.keep) {
     // keep_connections: a connected socket becomes a regular descriptor in the same chain, so a
     // success posts one completion, the install's (its result is the descriptor).
@@ -262,6 +296,7 @@ void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::t
     case kind::disconnect:  // failed: its CONNECT completes with ECANCELED and starts afresh
       s.socket_errno = restart_fresh;
       return;
+    case kind::close_linked: return on_close_linked(run, i, now);
     case kind::cancel:
     case kind::close: return;  // a cancel that found nothing (ENOENT, EALREADY); a CLOSE failure
   }
@@ -327,10 +362,37 @@ void uring_worker::on_kept(run_shared& run, std::uint32_t i, int res, clock::tim
   finish(run, i, o, now, res);
 }
 
+// The linked CLOSE completed (whatever its result: ECANCELED when the chain broke earlier). The
+// connect's success posted nothing, so a result not yet reported is a success, unless the
+// deadline or a stop came first, or the socket step failed.
+void uring_worker::on_close_linked(run_shared& run, std::uint32_t i, clock::time_point now) {
+  slot& s = slots_[i];
+  s.closed = true;
+  if (s.reported) return release(i);
+  if (s.socket_errno == -1) return;  // SOCKET failed, its completion is still to come
+  if (s.state == slot_state::connecting) deadlines_.remove(i);
+  if (s.socket_errno > 0) return finish(run, i, from_socket_errno(s.socket_errno), now);
+  if (s.state == slot_state::timed_out) return finish(run, i, timed_out(), now);
+  if (s.state == slot_state::canceled) return finish(run, i, canceled(), now);
+  finish(run, i, succeeded(), now);
+}
+
 void uring_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
                           int kept) {
   slot& s = slots_[i];
   deliver(run, s, o, now, kept);
+  refusals_ = std::clamp(refusals_ + (o.native_code == ECONNREFUSED ? 1 : -1), -8, 8);
+  if (s.close_linked && !s.closed) {  // the slot is free once its CLOSE completed
+    s.reported = true;
+    s.state = slot_state::closing;
+    return;
+  }
+  release(i);
+}
+
+void uring_worker::release(std::uint32_t i) {
+  slot& s = slots_[i];
+  s.close_linked = false;
   s.state = slot_state::idle;
   s.target = no_target;
   --in_flight_;
