@@ -15,8 +15,12 @@ namespace dial::cli {
 /// the engine is created.
 void block_stop_signals() noexcept;
 
+/// The total of a scan whose targets are counted only at the end (an input streamed from a pipe).
+inline constexpr std::size_t unknown_total = static_cast<std::size_t>(-1);
+
 /// Renders one progress line: "[=====>    ]  12345/65535  19%  45.1k/s  ETA 1.2 s", at most
-/// `width` columns: the bar shrinks (from 50 cells to 10), then goes, then the rest is cut.
+/// `width` columns: the bar shrinks (from 50 cells to 10), then goes, then the rest is cut. For
+/// `total` unknown_total there is no bar, percentage or ETA: "12345 done  45.1k/s".
 [[nodiscard]] std::string progress_line(std::size_t done, std::size_t total,
                                         std::chrono::nanoseconds elapsed, std::size_t width);
 
@@ -24,7 +28,8 @@ void block_stop_signals() noexcept;
 /// status 130) and, when `draw` is set, redraws the progress bar on stderr ten times a second.
 class scan_monitor {
  public:
-  /// `done` is the count of results so far; the monitor only reads it.
+  /// `done` is the count of results so far; the monitor only reads it. `total` may be
+  /// unknown_total.
   scan_monitor(std::size_t total, bool draw, std::stop_source stop,
                const std::atomic<std::size_t>& done);
   scan_monitor(const scan_monitor&) = delete;

@@ -27,6 +27,13 @@ std::string eta_text(double seconds) {
 
 std::string progress_line(std::size_t done, std::size_t total, std::chrono::nanoseconds elapsed,
                           std::size_t width) {
+  if (total == unknown_total) {
+    const double seconds = std::max(1e-9, static_cast<double>(elapsed.count()) / 1e9);
+    std::string line =
+        fmt::format("{} done  {}", done, rate_text(static_cast<double>(done) / seconds));
+    if (line.size() > width) line.resize(width);
+    return line;
+  }
   const double fraction = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
   const double seconds = std::max(1e-9, static_cast<double>(elapsed.count()) / 1e9);
   const double rate = static_cast<double>(done) / seconds;

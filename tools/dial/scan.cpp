@@ -1,6 +1,7 @@
 // tools/dial/scan.cpp: `dial scan`: the command line, the targets, the engine run, the report.
 #include "scan.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,12 +62,21 @@ Targets (the grammar of `dial TARGET`, and blocks of addresses):
   -i FILE         one HOST (with -p) or TARGET (without) per line; blank lines and lines
                   starting with '#' are skipped, text after a blank and '#' is a comment.
                   May be given more than once; the words of the command line come first.
-                  A line may be 4096 bytes long.
+                  A line may be 4096 bytes long. An input is read as the scan goes, about
+                  65536 targets' worth of lines at a time, so a file of any length takes the
+                  memory of one chunk. A regular file is first read once to check every line
+                  and count its targets (a bad line is a usage error before anything is
+                  scanned); a pipe or terminal ('-i -' from a pipe) is not: a bad line is found
+                  when its chunk is read, and the scan stops there with exit status 2 (the
+                  --json results of the chunks before it were printed; no report or summary),
+                  and past its first chunk the total is not known: the header says so and the
+                  progress bar shows the count done and the rate, without percentage or ETA.
 
-A scan takes at most 4294967296 targets (hosts x ports) and 1048576 held hosts (a word or
-line, and each address of a name; a block counts one). Targets are made as the scan goes and
-connected 65536 at a time, so their memory does not grow with the scan (the OPEN and NOT OPEN
-lists still take 16 bytes for each target they show).
+A scan takes at most 4294967296 targets (hosts x ports) and 1048576 held hosts at once (a word
+of the command line or a line of the chunk being scanned, and each address of a name; a block
+counts one). Targets are made as the scan goes and connected 65536 at a time, so their memory
+does not grow with the scan (the OPEN and NOT OPEN lists still take about 140 bytes for each
+target they show).
 
 Options:
   -p, --ports LIST        ports and ranges, as in 22,80,8000-8100 or 1-65535 (no leading zeros)
@@ -250,40 +260,151 @@ std::expected<scan_request, std::string> parse_scan_args(std::span<char* const> 
   return r;
 }
 
-// Every target, in order: the command line's words, then each input's lines.
-std::expected<target_plan, std::string> collect_targets(const scan_request& r) {
+// One input (-i) of the scan, open from the start so that a missing file is a usage error
+// before anything is scanned.
+struct scan_input {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file{nullptr, &std::fclose};
+  std::string source;    ///< its name in messages: the file name, or "<stdin>"
+  bool counted = false;  ///< a regular file: checked and counted by a first pass, then rewound
+  long start = 0;        ///< where it was first read from (for the rewind)
+};
+
+int close_nothing(std::FILE* /*unused*/) { return 0; }
+
+// Whether `f` is a regular file that can be read twice (a first pass counts its targets).
+bool rereadable(std::FILE* f, long& start) {
+  struct stat st {};
+  if (::fstat(::fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  start = std::ftell(f);
+  return start >= 0;
+}
+
+// The inputs' lines, read a chunk at a time into the scan's plan (in order, one after another).
+class input_feed {
+ public:
+  input_feed(std::vector<scan_input> inputs, word_kind kind)
+      : inputs_(std::move(inputs)), kind_(kind) {}
+
+  // Adds lines to `plan` until it holds chunk_targets targets past its first() or every input is
+  // read. A failure is the bad line's message; the input is read no further.
+  std::expected<void, std::string> fill(target_plan& plan) {
+    try {
+      while (at_ < inputs_.size()) {
+        if (!reader_) reader_.emplace(inputs_[at_].file.get(), inputs_[at_].source, kind_);
+        auto more = reader_->read(plan, chunk_targets);
+        if (!more) {
+          at_ = inputs_.size();
+          return std::unexpected(std::move(more.error()));
+        }
+        if (*more) return {};
+        reader_.reset();
+        inputs_[at_].file.reset();  // read to its end: closed at once
+        ++at_;
+      }
+      return {};
+    } catch (const std::bad_alloc&) {  // what was read is freed by now, so the message fits
+      at_ = inputs_.size();
+      return std::unexpected("the targets do not fit in memory; split the scan");
+    }
+  }
+  // Whether every input has been read to its end.
+  [[nodiscard]] bool done() const noexcept { return at_ == inputs_.size(); }
+
+ private:
+  std::vector<scan_input> inputs_;
+  word_kind kind_;
+  std::size_t at_ = 0;
+  std::optional<word_reader> reader_;
+};
+
+// What the scan starts with: the command line's words and the first chunk of the inputs held in
+// `plan`, the rest of the inputs in `feed`; `total` the count of every target, when known before
+// the scan (no input, every input a regular file, or streamed ones that fit in the first chunk).
+struct scan_targets {
+  target_plan plan;
+  input_feed feed;
+  std::optional<std::uint64_t> total;
+};
+
+// Opens the inputs; checks and counts the regular files' targets in a first pass that keeps
+// none of them (`counter`, forgotten after each line), then rewinds them.
+std::expected<std::vector<scan_input>, std::string> open_inputs(const scan_request& r,
+                                                                target_plan& counter,
+                                                                bool& counted_all) {
+  const word_kind kind = r.ports ? word_kind::host : word_kind::target;
+  std::vector<scan_input> inputs;
+  bool stdin_taken = false;
+  counted_all = true;
+  for (const auto name : r.inputs) {
+    scan_input in;
+    if (name == "-") {
+      if (stdin_taken) continue;  // read to its end by the first '-': nothing more to read
+      stdin_taken = true;
+      in.file = {stdin, &close_nothing};
+      in.source = "<stdin>";
+    } else {
+      // Not inherited from the open on (std::ifstream has no way to ask for it).
+      in.file = {std::fopen(std::string(name).c_str(), read_mode_no_inherit), &std::fclose};
+      if (!in.file)
+        return std::unexpected(
+            fmt::format("cannot read '{}': {}", echo(name), std::strerror(errno)));
+      in.source = std::string(name);
+    }
+    in.counted = rereadable(in.file.get(), in.start);
+    if (in.counted) {
+      word_reader reader(in.file.get(), in.source, kind);
+      for (;;) {
+        auto more = reader.read(counter, 1);
+        if (!more) return std::unexpected(std::move(more.error()));
+        counter.forget();
+        if (!*more) break;
+      }
+      if (std::fseek(in.file.get(), in.start, SEEK_SET) != 0)
+        return std::unexpected(
+            fmt::format("cannot read '{}': {}", echo(in.source), std::strerror(errno)));
+      std::clearerr(in.file.get());
+    } else {
+      counted_all = false;
+    }
+    inputs.push_back(std::move(in));
+  }
+  return inputs;
+}
+
+// Every target, in order: the command line's words, then each input's lines (the first chunk
+// of them read now, the rest as the scan goes).
+std::expected<scan_targets, std::string> collect_targets(const scan_request& r) {
   const word_kind kind = r.ports ? word_kind::host : word_kind::target;
   target_plan plan(r.ports ? *r.ports : port_list{}, r.family);
   for (const auto w : r.words) {
     auto ok = plan.add(w, kind);
     if (!ok) return std::unexpected(ok.error());
   }
-  for (const auto name : r.inputs) {
-    std::expected<void, std::string> ok;
-    if (name == "-") {
-      ok = read_words(stdin, "<stdin>", kind, plan);
-    } else {
-      // Not inherited from the open on (std::ifstream has no way to ask for it).
-      const std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(
-          std::fopen(std::string(name).c_str(), read_mode_no_inherit), &std::fclose);
-      if (!in)
-        return std::unexpected(
-            fmt::format("cannot read '{}': {}", echo(name), std::strerror(errno)));
-      ok = read_words(in.get(), name, kind, plan);
-    }
-    if (!ok) return std::unexpected(ok.error());
+  target_plan counter = plan;
+  counter.forget();
+  bool counted_all = true;
+  auto inputs = open_inputs(r, counter, counted_all);
+  if (!inputs) return std::unexpected(std::move(inputs.error()));
+  scan_targets t{std::move(plan), input_feed(std::move(*inputs), kind), std::nullopt};
+  if (auto ok = t.feed.fill(t.plan); !ok) return std::unexpected(std::move(ok.error()));
+  if (t.feed.done()) {
+    t.total = t.plan.size();
+  } else if (counted_all) {
+    t.total = counter.size();
   }
-  if (plan.size() == 0) return std::unexpected("no target given");
-  return plan;
+  if (t.plan.size() == 0) return std::unexpected("no target given");
+  return t;
 }
 
 // "127.0.0.1, 65535 ports" for one host (one address) and a port list; "localhost (2
-// addresses), 3 ports: 6 targets" for a name with more; "3 targets" otherwise. Every count is
-// of what is scanned.
-std::string header_text(const scan_request& r, std::size_t count) {
+// addresses), 3 ports: 6 targets" for a name with more; "3 targets" otherwise; "65536 targets
+// so far, more read as the scan goes" for an input streamed (from a pipe) past its first chunk.
+// Every count is of what is scanned.
+std::string header_text(const scan_request& r, std::size_t count, bool known) {
   const auto plural = [](std::size_t n, std::string_view what) {
     return fmt::format("{} {}{}", n, what, n == 1 ? "" : what.ends_with('s') ? "es" : "s");
   };
+  if (!known) return fmt::format("{} so far, more read as the scan goes", plural(count, "target"));
   if (r.ports && r.words.size() == 1 && r.inputs.empty()) {
     const std::size_t ports = r.ports->ports.size();
     const std::string host = echo(r.words.front());
@@ -294,24 +415,43 @@ std::string header_text(const scan_request& r, std::size_t count) {
   return plural(count, "target");
 }
 
-// Runs the plan through one engine, chunk_targets at a time: only one chunk of targets is held.
-scan_end run_chunks(engine& e, const target_plan& plan, scan_sink& sink, std::stop_source stop) {
-  std::vector<address> chunk;
-  chunk.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(plan.size(), chunk_targets)));
-  scan_end end;
-  const auto start = std::chrono::steady_clock::now();
-  for (std::uint64_t base = 0; base < plan.size() && !stop.stop_requested(); base += chunk.size()) {
+// Runs the targets the plan holds through the engine, chunk_targets at a time: only one chunk
+// of addresses is held. Returns the results delivered.
+std::size_t run_held(engine& e, const target_plan& plan, std::vector<address>& chunk,
+                     scan_sink& sink, const std::stop_source& stop) {
+  std::size_t results = 0;
+  for (std::uint64_t base = plan.first(); base < plan.size() && !stop.stop_requested();
+       base += chunk.size()) {
     chunk.clear();
     for (std::uint64_t i = base; i < plan.size() && chunk.size() < chunk_targets; ++i)
       chunk.push_back(plan.at(i));
     sink.begin_chunk(base, chunk.size());
-    end.results += e.run(chunk, sink, stop.get_token());
+    results += e.run(chunk, sink, stop.get_token());
+  }
+  return results;
+}
+
+// Runs every target: what the plan holds, then (forgetting each chunk once it is scanned) the
+// rest of the inputs, a chunk at a time. A bad line met on the way (a streamed input is not
+// checked before the scan) ends the scan with its message.
+std::expected<scan_end, std::string> run_chunks(engine& e, scan_targets& t, scan_sink& sink,
+                                                const std::stop_source& stop) {
+  std::vector<address> chunk;
+  chunk.reserve(static_cast<std::size_t>(
+      std::min<std::uint64_t>(t.plan.size() - t.plan.first(), chunk_targets)));
+  scan_end end;
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    end.results += run_held(e, t.plan, chunk, sink, stop);
+    if (stop.stop_requested() || t.feed.done()) break;
+    t.plan.forget();
+    if (auto ok = t.feed.fill(t.plan); !ok) return std::unexpected(std::move(ok.error()));
   }
   end.elapsed = std::chrono::steady_clock::now() - start;
   return end;
 }
 
-int run_scan(const scan_request& r, const target_plan& plan) {
+int run_scan(const scan_request& r, scan_targets& t) {
   block_stop_signals();  // before the engine's threads exist, so they inherit the mask
   auto e = engine::create(r.engine);
   if (!e) {
@@ -319,27 +459,37 @@ int run_scan(const scan_request& r, const target_plan& plan) {
                dial::name(e.error()));
     return exit_usage;
   }
-  const auto total = static_cast<std::size_t>(plan.size());
-  const scan_setup setup{e->backend(),     e->threads(), e->concurrency(),
-                         r.engine.timeout, total,        r.engine.rate};
-  if (!r.json) print_scan_header(setup, header_text(r, total));
+  const auto first_count = static_cast<std::size_t>(t.total ? *t.total : t.plan.size());
+  scan_setup setup{e->backend(),     e->threads(), e->concurrency(),
+                   r.engine.timeout, first_count,  r.engine.rate};
+  if (!r.json) print_scan_header(setup, header_text(r, first_count, t.total.has_value()));
 
   std::stop_source stop;
   scan_sink sink(r.json, r.show_closed, stop);
   const bool bar = !r.json && !r.quiet && ::isatty(STDERR_FILENO) == 1;
-  scan_end end;
+  std::expected<scan_end, std::string> end;
+  bool interrupted = false;
   {
-    scan_monitor monitor(total, bar, stop, sink.done);
-    end = run_chunks(*e, plan, sink, stop);
+    scan_monitor monitor(t.total ? first_count : unknown_total, bar, stop, sink.done);
+    end = run_chunks(*e, t, sink, stop);
     monitor.finish();
-    end.interrupted = monitor.interrupted();
+    interrupted = monitor.interrupted();
   }
+  // A bad line of a streamed input: the results of the chunks before it were printed (with
+  // --json), the report and the summary are not; the scan is a usage error.
+  if (!end) return usage_error(end.error());
+  end->interrupted = interrupted;
+  // Every target read: the count of what was scanned (the first pass's count, unless the file
+  // or a name's addresses changed since). Stopped early: what was counted before, or read.
+  const std::uint64_t read = t.plan.size();
+  setup.targets = static_cast<std::size_t>(
+      t.feed.done() && !end->interrupted ? read : std::max<std::uint64_t>(read, first_count));
   if (r.json) {
-    sink.print_json_summary(setup, end);
+    sink.print_json_summary(setup, *end);
   } else {
-    sink.print_report(setup, end, plan);
+    sink.print_report(setup, *end);
   }
-  if (end.interrupted) return exit_interrupted;
+  if (end->interrupted) return exit_interrupted;
   return sink.open_count() != 0 ? exit_open : exit_none_open;
 }
 
@@ -357,7 +507,7 @@ int scan_main(std::span<char* const> args) {
 #endif
     return exit_open;
   }
-  std::optional<std::expected<target_plan, std::string>> targets;
+  std::optional<std::expected<scan_targets, std::string>> targets;
   try {
     targets.emplace(collect_targets(*r));
   } catch (const std::bad_alloc&) {  // what was read is freed by now, so the message fits

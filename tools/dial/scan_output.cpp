@@ -64,9 +64,9 @@ void scan_sink::on_result(const engine_result& r) {
   ++by_outcome_[i];
   if (r.self_connect) ++self_connects_;
   if (i == 0) {
-    open_.push_back({index, r.elapsed});  // within the capacity begin_chunk reserved
+    open_.push_back({index, r.elapsed, r.target});  // within the capacity begin_chunk reserved
   } else if (!json_ && (show_closed_ || outcome_name(i) != refused_word)) {
-    not_open_.push_back({index, static_cast<std::uint8_t>(i)});  // likewise
+    not_open_.push_back({index, static_cast<std::uint8_t>(i), r.target});  // likewise
   }
   if (json_ && !write_failed_) {  // once a write failed, nothing more can be reported
     const char* code_name = r.native_code != 0 ? native_code_name(r.native_code) : nullptr;
@@ -96,8 +96,7 @@ void scan_sink::on_result(const engine_result& r) {
   done.fetch_add(1, std::memory_order_relaxed);
 }
 
-void scan_sink::print_report(const scan_setup& setup, const scan_end& end,
-                             const target_plan& plan) {
+void scan_sink::print_report(const scan_setup& setup, const scan_end& end) {
   std::sort(open_.begin(), open_.end(),
             [](const open_target& a, const open_target& b) { return a.index < b.index; });
   if (open_.empty()) {
@@ -106,19 +105,19 @@ void scan_sink::print_report(const scan_setup& setup, const scan_end& end,
     std::size_t width = std::string_view("OPEN").size();
     bool services = false;
     for (const auto& o : open_) {
-      const address t = plan.at(o.index);
+      const address& t = o.target;
       width = std::max(width, t.format().size());
       services = services || (t.is_ip() && !tcp_service_name(t.port()).empty());
     }
     fmt::print("{:<{}}  {:>9}{}\n", "OPEN", width, "TIME", services ? "  SERVICE" : "");
     for (const auto& o : open_) {
-      const address t = plan.at(o.index);
+      const address& t = o.target;
       const std::string_view service = t.is_ip() ? tcp_service_name(t.port()) : "";
       fmt::print("{}  {:>9}{}{}\n", paint_as(connected_word, t.format().view(), width),
                  time_text(o.elapsed), service.empty() ? "" : "  ", service);
     }
   }
-  print_not_open(plan);
+  print_not_open();
   // Outcomes, most frequent first.
   std::vector<std::size_t> seen;
   for (std::size_t i = 0; i < by_outcome_.size(); ++i)
@@ -140,7 +139,7 @@ void scan_sink::print_report(const scan_setup& setup, const scan_end& end,
              dial::name(setup.backend));
 }
 
-void scan_sink::print_not_open(const target_plan& plan) {
+void scan_sink::print_not_open() {
   if (not_open_.empty()) return;
   // Ranks: 0 Timeout and the unreachables (no answer: filtered), 1 the others, 2 the refused.
   const auto rank = [](std::uint8_t i) {
@@ -155,10 +154,10 @@ void scan_sink::print_not_open(const target_plan& plan) {
               return ra != rb ? ra < rb : a.index < b.index;
             });
   std::size_t width = std::string_view("NOT OPEN").size();
-  for (const auto& t : not_open_) width = std::max(width, plan.at(t.index).format().size());
+  for (const auto& t : not_open_) width = std::max(width, t.target.format().size());
   fmt::print("{:<{}}  OUTCOME\n", "NOT OPEN", width);
   for (const auto& t : not_open_)
-    fmt::print("{:<{}}  {}\n", plan.at(t.index).format().view(), width,
+    fmt::print("{:<{}}  {}\n", t.target.format().view(), width,
                paint_outcome(outcome_name(t.outcome)));
 }
 

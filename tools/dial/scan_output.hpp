@@ -55,23 +55,27 @@ class scan_sink final : public engine_sink {
   /// Prints the human report: open targets in target order (with their /etc/services name);
   /// every target neither open nor refused (Timeout and the unreachables first, then the
   /// others, each group in target order; then the refused ones with --show closed), each with
-  /// its outcome; outcome counts, elapsed time. `plan` names the targets by index.
-  void print_report(const scan_setup& setup, const scan_end& end, const target_plan& plan);
+  /// its outcome; outcome counts, elapsed time.
+  void print_report(const scan_setup& setup, const scan_end& end);
   /// Prints the final NDJSON summary object.
   void print_json_summary(const scan_setup& setup, const scan_end& end) const;
   /// How many targets were open.
   [[nodiscard]] std::size_t open_count() const noexcept { return open_.size(); }
 
  private:
+  // The target itself is kept, not only its index: a streamed input (-i) forgets each chunk's
+  // targets once they are scanned.
   struct open_target {
     std::uint64_t index;  ///< into the plan
     std::chrono::nanoseconds elapsed;
+    address target;
   };
   struct listed_target {  ///< a target the NOT OPEN list shows
     std::uint64_t index;  ///< into the plan
     std::uint8_t outcome;
+    address target;
   };
-  void print_not_open(const target_plan& plan);
+  void print_not_open();
 
   bool json_;
   bool show_closed_;

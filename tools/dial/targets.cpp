@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -221,25 +222,39 @@ address target_plan::at(std::uint64_t i) const noexcept {
   return h.with_port(b.own_port ? b.port : ports_.ports[offset % per_host]);
 }
 
-std::expected<void, std::string> read_words(std::FILE* in, std::string_view source, word_kind kind,
-                                            target_plan& plan) {
-  std::string line;
-  for (std::size_t number = 1;; ++number) {
-    switch (next_line(in, line)) {
-      case line_read::end: return {};
+void target_plan::forget() noexcept {
+  blocks_.clear();
+  first_ = size_;
+  held_ = 0;
+}
+
+std::expected<bool, std::string> word_reader::read(target_plan& plan, std::uint64_t want) {
+  while (plan.size() - plan.first() < want) {
+    ++number_;
+    switch (next_line(in_, line_)) {
+      case line_read::end: return false;
       case line_read::failed:
         return std::unexpected(
-            fmt::format("{}:{}: cannot read: {}", source, number, std::strerror(errno)));
+            fmt::format("{}:{}: cannot read: {}", source_, number_, std::strerror(errno)));
       case line_read::too_long:
-        return std::unexpected(
-            fmt::format("{}:{}: the line is longer than {} bytes", source, number, max_line_bytes));
+        return std::unexpected(fmt::format("{}:{}: the line is longer than {} bytes", source_,
+                                           number_, max_line_bytes));
       case line_read::line: break;
     }
-    const std::string_view word = word_of(line);
+    const std::string_view word = word_of(line_);
     if (word.empty()) continue;
-    auto r = plan.add(word, kind);
-    if (!r) return std::unexpected(fmt::format("{}:{}: {}", source, number, r.error()));
+    auto r = plan.add(word, kind_);
+    if (!r) return std::unexpected(fmt::format("{}:{}: {}", source_, number_, r.error()));
   }
+  return true;
+}
+
+std::expected<void, std::string> read_words(std::FILE* in, std::string_view source, word_kind kind,
+                                            target_plan& plan) {
+  word_reader reader(in, std::string(source), kind);
+  auto r = reader.read(plan, std::numeric_limits<std::uint64_t>::max());
+  if (!r) return std::unexpected(std::move(r.error()));
+  return {};
 }
 
 }  // namespace dial::cli

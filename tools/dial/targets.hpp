@@ -56,12 +56,20 @@ class target_plan {
   /// whole message ("bad target 'X': ...").
   [[nodiscard]] std::expected<void, std::string> add(std::string_view word, word_kind kind);
 
-  /// Targets in the plan.
+  /// Targets in the plan, the forgotten ones included: the index the next target gets.
   [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
-  /// Target i (i < size()): block by block, each host with every port in the list's order.
+  /// The index of the first target still held: 0 until forget() is called.
+  [[nodiscard]] std::uint64_t first() const noexcept { return first_; }
+  /// Target i (first() <= i < size()): block by block, each host with every port in the list's
+  /// order.
   [[nodiscard]] address at(std::uint64_t i) const noexcept;
   /// Host entries the plan holds (blocks count one).
   [[nodiscard]] std::size_t held() const noexcept { return held_; }
+  /// Drops every block held: first() becomes size(), and held() 0. What is added next gets the
+  /// following indexes, and max_targets still counts every target ever added; max_held_hosts
+  /// counts only what is held. This is how an input is streamed: a chunk of lines is added,
+  /// scanned and forgotten before the next one is read.
+  void forget() noexcept;
 
  private:
   struct block {
@@ -79,6 +87,7 @@ class target_plan {
   family_filter family_;
   std::vector<block> blocks_;
   std::uint64_t size_ = 0;
+  std::uint64_t first_ = 0;
   std::size_t held_ = 0;
 };
 
@@ -94,5 +103,28 @@ inline constexpr std::size_t max_line_bytes = 4096;
 /// directory").
 [[nodiscard]] std::expected<void, std::string> read_words(std::FILE* in, std::string_view source,
                                                           word_kind kind, target_plan& plan);
+
+/// Reads the words of one input as read_words does, but a piece at a time, so that an input of
+/// any length is scanned with memory for one piece: read() adds lines to the plan until it holds
+/// `want` targets past its first() (or the input ends); the caller scans them, calls
+/// target_plan::forget() and reads on. Line numbers in messages count from the reader's start.
+class word_reader {
+ public:
+  word_reader(std::FILE* in, std::string source, word_kind kind)
+      : in_(in), source_(std::move(source)), kind_(kind) {}
+  /// Adds lines to `plan` until plan.size() - plan.first() >= want or the input ends. True
+  /// while more lines may follow; false at the end. A failure is read_words' message, and the
+  /// input is read no further.
+  [[nodiscard]] std::expected<bool, std::string> read(target_plan& plan, std::uint64_t want);
+  /// The input's name in messages.
+  [[nodiscard]] const std::string& source() const noexcept { return source_; }
+
+ private:
+  std::FILE* in_;
+  std::string source_;
+  word_kind kind_;
+  std::size_t number_ = 0;  ///< the last line read
+  std::string line_;
+};
 
 }  // namespace dial::cli
