@@ -227,6 +227,9 @@ cli_test(output_errors ${in_netns} bash ${scan_dir}/check_output_errors.sh ${dia
 # ---- politeness and size: --rate against dropped SYNs; a scan larger than one engine run ------
 cli_test(scan.rate_is_respected ${in_netns} bash ${scan_dir}/check_scan_rate.sh ${dial})
 cli_test(scan.streams_large_scans ${in_netns} bash ${scan_dir}/check_scan_streaming.sh ${dial})
+# -i FILE and -i - (a pipe) of 200000 lines: read and scanned a chunk at a time (peak RSS bound).
+cli_test(scan.streams_input ${in_netns} bash ${scan_dir}/check_scan_input_streaming.sh ${dial})
 # Service names from /etc/services in the OPEN table and in --json (a listener on port 22).
 cli_test(scan.service_names ${in_netns} bash ${scan_dir}/check_scan_services.sh ${dial})
-set_tests_properties(cli.scan.streams_large_scans PROPERTIES TIMEOUT 180)  # 2 shared cores
+# 2 shared cores
+set_tests_properties(cli.scan.streams_large_scans cli.scan.streams_input PROPERTIES TIMEOUT 180)
