@@ -66,11 +66,12 @@ Targets (the grammar of `dial TARGET`, and blocks of addresses):
                   65536 targets' worth of lines at a time, so a file of any length takes the
                   memory of one chunk. A regular file is first read once to check every line
                   and count its targets (a bad line is a usage error before anything is
-                  scanned); a pipe or terminal ('-i -' from a pipe) is not: a bad line is found
-                  when its chunk is read, and the scan stops there with exit status 2 (the
-                  --json results of the chunks before it were printed; no report or summary),
-                  and past its first chunk the total is not known: the header says so and the
-                  progress bar shows the count done and the rate, without percentage or ETA.
+                  scanned; a name is looked up in both readings). A pipe or terminal ('-i -'
+                  from a pipe) is read once: a bad line is found when its chunk is read, and
+                  the scan stops there with exit status 2 (the --json results of the chunks
+                  before it were printed; no report or summary); past its first chunk the
+                  total is not known: the header says so and the progress bar shows the count
+                  done and the rate, without percentage or ETA.
 
 A scan takes at most 4294967296 targets (hosts x ports) and 1048576 held hosts at once (a word
 of the command line or a line of the chunk being scanned, and each address of a name; a block

@@ -41,6 +41,13 @@ std::string rate_text(std::size_t n, std::chrono::nanoseconds d) {
   return per_s >= 1e3 ? fmt::format("{:.1f}k/s", per_s / 1e3) : fmt::format("{:.0f}/s", per_s);
 }
 
+// Room for `more` entries past what `v` holds, taken geometrically: a scan of many chunks with
+// many open targets reallocates its lists a few times, not once a chunk.
+template <class T>
+void grow_for(std::vector<T>& v, std::size_t more) {
+  if (v.capacity() - v.size() < more) v.reserve(std::max(v.size() + more, v.capacity() * 2));
+}
+
 }  // namespace
 
 std::string_view outcome_name(std::size_t i) noexcept {
@@ -54,8 +61,8 @@ scan_sink::scan_sink(bool json, bool show_closed, std::stop_source stop)
 
 void scan_sink::begin_chunk(std::uint64_t base, std::size_t size) {
   base_ = base;
-  open_.reserve(open_.size() + size);
-  if (!json_) not_open_.reserve(not_open_.size() + size);
+  grow_for(open_, size);
+  if (!json_) grow_for(not_open_, size);
 }
 
 void scan_sink::on_result(const engine_result& r) {
