@@ -14,9 +14,16 @@ shift 2
 export WINEPREFIX="$prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
 unset DISPLAY WAYLAND_DISPLAY
 mkdir -p "$(dirname "$prefix")"
+# A prefix counts as made once kernel32.dll is in it: a wineboot that failed part-way (seen once
+# in CI: system.reg written, system32 empty, every program then "could not load kernel32.dll")
+# is made again from scratch, at most three times.
 (
   flock 9
-  [ -f "$prefix/system.reg" ] || "$wine" wineboot --init </dev/null >/dev/null 2>&1
+  for try in 1 2 3; do
+    [ -f "$prefix/drive_c/windows/system32/kernel32.dll" ] && break
+    rm -rf "$prefix"
+    "$wine" wineboot --init </dev/null >/dev/null 2>&1
+  done
 ) 9>"$prefix.lock"
 out=$(mktemp)
 "$wine" "$@" </dev/null >"$out" 2>&1
