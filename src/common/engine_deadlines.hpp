@@ -13,8 +13,7 @@ inline constexpr std::uint32_t no_slot_index = std::numeric_limits<std::uint32_t
 /// The in-flight slots in start order. Every connect of a run has the same timeout, so start
 /// order is deadline order: the head is always the next deadline. O(1) append, remove and peek,
 /// two indexes per slot (`Slot::prev`, `Slot::next`, both std::uint32_t), no allocation.
-/// (The Windows engine uses it; src/linux/engine_impl.hpp still has its own copy of the same
-/// list, to be replaced by this one.)
+/// Both engines use it (src/linux/engine_impl.hpp, src/windows/engine_impl.hpp).
 template <class Slot>
 class basic_deadline_list {
  public:

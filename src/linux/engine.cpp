@@ -27,32 +27,6 @@ std::string_view name(engine_backend b) noexcept {
 
 namespace detail::eng {
 
-// ---- the deadline list -------------------------------------------------------------------
-
-void deadline_list::push(std::uint32_t i) noexcept {
-  slot& s = slots_[i];
-  s.prev = tail_;
-  s.next = no_slot;
-  if (tail_ != no_slot)
-    slots_[tail_].next = i;
-  else
-    head_ = i;
-  tail_ = i;
-}
-
-void deadline_list::remove(std::uint32_t i) noexcept {
-  slot& s = slots_[i];
-  if (s.prev != no_slot)
-    slots_[s.prev].next = s.next;
-  else
-    head_ = s.next;
-  if (s.next != no_slot)
-    slots_[s.next].prev = s.prev;
-  else
-    tail_ = s.prev;
-  s.prev = s.next = no_slot;
-}
-
 // ---- outcomes: every errno goes through the core's one table per call ----------------------
 
 outcome from_connect_errno(int code, std::string_view call) noexcept {
@@ -68,6 +42,11 @@ outcome from_socket_errno(int code) noexcept {
 outcome timed_out() noexcept { return {std::unexpected(engine_connect_error::timeout), 0, false}; }
 
 outcome canceled() noexcept { return {std::unexpected(engine_connect_error::canceled), 0, false}; }
+
+bool refused(const outcome& o) noexcept {
+  return !o.result && o.result.error() == engine_connect_error::connection_refused &&
+         !o.self_connect;
+}
 
 outcome self_connected() noexcept {
   return {std::unexpected(engine_connect_error::connection_refused), ECONNREFUSED, true};

@@ -169,8 +169,7 @@ void epoll_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, cl
   int kept = -1;
   if (run.keep && o.result && s.fd >= 0) {
     kept = std::exchange(s.fd, -1);  // handed over (its one-shot registration stays disarmed)
-  } else if (s.fd >= 0 && !(registered && o.native_code == ECONNREFUSED && !o.self_connect &&
-                            run.targets[s.target].is_ip())) {
+  } else if (s.fd >= 0 && !(registered && refused(o) && run.targets[s.target].is_ip())) {
     dial::close(s.fd);  // a refused socket that the set watched stays for reuse (start())
     s.fd = -1;
   }

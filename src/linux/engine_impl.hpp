@@ -16,6 +16,7 @@
 #include <stop_token>
 #include <vector>
 
+#include "common/engine_deadlines.hpp"
 #include "common/engine_rate.hpp"
 #include "dial/engine.hpp"
 
@@ -23,7 +24,7 @@ namespace dial::detail::eng {
 
 using clock = deadline_clock;
 inline constexpr std::size_t no_target = std::numeric_limits<std::size_t>::max();
-inline constexpr std::uint32_t no_slot = std::numeric_limits<std::uint32_t>::max();
+inline constexpr std::uint32_t no_slot = no_slot_index;
 /// Connects started between two looks at the clock and the completions: a loopback connect
 /// completes while it is being submitted, so a result's `elapsed` is exact to one slice (about
 /// 32 x 25 us), not to the whole in-flight window. (io_uring submits every 4 of them.)
@@ -57,24 +58,8 @@ struct slot {
   bool closed : 1 = false;        ///< io_uring, close_linked: the CLOSE's completion came
 };
 
-/// The in-flight slots in start order. Every connect has the same timeout, so start order is
-/// deadline order: the head is always the next deadline. O(1) append, remove and peek, two
-/// indexes per slot, no allocation.
-class deadline_list {
- public:
-  explicit deadline_list(std::span<slot> slots) noexcept : slots_(slots) {}
-  /// Appends slot i (just started).
-  void push(std::uint32_t i) noexcept;
-  /// Removes slot i (finished, timed out or canceled).
-  void remove(std::uint32_t i) noexcept;
-  /// The slot with the earliest deadline, or no_slot.
-  [[nodiscard]] std::uint32_t head() const noexcept { return head_; }
-
- private:
-  std::span<slot> slots_;
-  std::uint32_t head_ = no_slot;
-  std::uint32_t tail_ = no_slot;
-};
+/// The in-flight slots in start order (src/common/engine_deadlines.hpp, shared with Windows).
+using deadline_list = basic_deadline_list<slot>;
 
 /// The state of one run() shared by every worker thread.
 struct run_shared {
@@ -115,6 +100,8 @@ outcome from_socket_errno(int code) noexcept;
 /// Timeout or Canceled.
 outcome timed_out() noexcept;
 outcome canceled() noexcept;
+/// Whether a peer refused the connect (ConnectionRefused, not a self-connect reported so).
+bool refused(const outcome& o) noexcept;
 /// A loopback self-connect: ConnectionRefused (ECONNREFUSED) with the flag set.
 outcome self_connected() noexcept;
 

@@ -381,7 +381,7 @@ void uring_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, cl
                           int kept) {
   slot& s = slots_[i];
   deliver(run, s, o, now, kept);
-  refusals_ = std::clamp(refusals_ + (o.native_code == ECONNREFUSED ? 1 : -1), -8, 8);
+  refusals_ = std::clamp(refusals_ + (refused(o) ? 1 : -1), -8, 8);
   if (s.close_linked && !s.closed) {  // the slot is free once its CLOSE completed
     s.reported = true;
     s.state = slot_state::closing;
