@@ -44,16 +44,26 @@ struct engine_options {
   /// shared token bucket with a 10 ms burst: in any second at most rate x 1.01 + 1 start. For
   /// scanning networks politely; finite and >= 0, else InvalidOption.
   double rate = 0;
+  /// Options set on every socket before its connect (an interface, a mark, keepalive,
+  /// TCP_NODELAY, buffer sizes: dial::socket_options). A value no kernel accepts is InvalidOption
+  /// at create(); an option the kernel refuses ends each connect with setsockopt's name for it
+  /// (UnknownInterface, PermissionDenied, ...). io_uring sets them with IORING_OP_URING_CMD
+  /// setsockopt entries linked between the SOCKET and the CONNECT (Linux 6.7); automatic takes
+  /// epoll on a kernel without them. A refused socket is not reused while options are set.
+  socket_options socket;
 };
 
 /// The names a single connect of the engine can end with: connect_until's (connect's fourteen,
-/// Timeout, Canceled, ProcessFdQuotaExceeded) and the socket() names that can stop a connect before
-/// it starts (ProcessFdQuotaExceeded when RLIMIT_NOFILE is reached, ...). connect_until_error and
-/// socket_error both widen into it: dial::widen<engine_connect_error>(e).
+/// Timeout, Canceled, ProcessFdQuotaExceeded), the socket() names that can stop a connect before
+/// it starts (ProcessFdQuotaExceeded when RLIMIT_NOFILE is reached, ...) and setsockopt's for
+/// engine_options::socket (UnknownInterface, ...). connect_until_error, socket_error and
+/// setsockopt_error all widen into it: dial::widen<engine_connect_error>(e).
 // clang-format off
 #define DIAL_ENGINE_CONNECT_ERRORS(X)                                                             \
   DIAL_CONNECT_UNTIL_ERRORS(X) X(protocol_family_not_available)                                  \
-  X(system_fd_quota_exceeded) X(protocol_not_supported) X(socket_type_not_supported)
+  X(system_fd_quota_exceeded) X(protocol_not_supported) X(socket_type_not_supported)            \
+  X(already_connected) X(invalid_protocol_option) X(timeout_too_big) X(invalid_option)          \
+  X(unknown_interface) X(operation_not_supported)
 // clang-format on
 DIAL_DECLARE_ERROR_SET(engine_connect_error, DIAL_ENGINE_CONNECT_ERRORS);
 
@@ -90,10 +100,13 @@ class DIAL_API engine_sink {
 /// The names engine::create can return.
 ///   BackendUnavailable      io_uring was asked for explicitly and the kernel or a seccomp
 ///                           profile refuses it (io_uring_setup ENOSYS/EPERM, or a needed opcode
-///                           is missing); epoll_create1 failing likewise for epoll. On
+///                           is missing, or socket options were asked for and the kernel has
+///                           no io_uring setsockopt); epoll_create1 failing likewise. On
 ///                           Windows: io_uring or epoll asked for, or no ConnectEx for IPv4.
 ///   InvalidOption           concurrency 0, a negative timeout, a negative or non-finite rate,
-///                           or a back-end value outside the enum.
+///                           a back-end value outside the enum, or socket options no kernel
+///                           accepts (a negative time or buffer size, an interface name longer
+///                           than the system allows, an option this system does not have).
 ///   ProcessFdQuotaExceeded  EMFILE while creating a ring or an epoll set.
 ///   SystemFdQuotaExceeded   ENFILE while creating a ring or an epoll set.
 ///   SystemResources         ENOMEM (ring memory, locked-memory limit), or no thread started.

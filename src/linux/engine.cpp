@@ -39,6 +39,11 @@ outcome from_socket_errno(int code) noexcept {
   return {std::unexpected(widen<engine_connect_error>(e)), code, false};
 }
 
+outcome from_setsockopt_errno(int code) noexcept {
+  const setsockopt_error e = setsockopt_error_from_native(code);
+  return {std::unexpected(widen<engine_connect_error>(e)), code, false};
+}
+
 outcome timed_out() noexcept { return {std::unexpected(engine_connect_error::timeout), 0, false}; }
 
 outcome canceled() noexcept { return {std::unexpected(engine_connect_error::canceled), 0, false}; }
@@ -151,6 +156,7 @@ struct engine::impl {
   std::chrono::nanoseconds timeout{};
   bool keep = false;
   double rate = 0;
+  detail::sockopt_plan options;  // engine_options::socket, checked once
   std::vector<std::unique_ptr<detail::eng::worker>> workers;
 };
 
@@ -164,7 +170,7 @@ unsigned default_threads() noexcept {
 
 // The workers of one back-end, `total` slots split evenly over `threads`.
 std::expected<std::vector<std::unique_ptr<detail::eng::worker>>, create_failure> make_workers(
-    engine_backend b, unsigned threads, std::size_t total) {
+    engine_backend b, unsigned threads, std::size_t total, bool sockopts) {
   std::vector<std::unique_ptr<detail::eng::worker>> ws;
   ws.reserve(threads);
   std::size_t left = total;
@@ -172,7 +178,7 @@ std::expected<std::vector<std::unique_ptr<detail::eng::worker>>, create_failure>
     const std::size_t share = left / (threads - t);
     left -= share;
     const auto n = static_cast<std::uint32_t>(share);
-    auto w = b == engine_backend::io_uring ? detail::eng::make_uring_worker(n)
+    auto w = b == engine_backend::io_uring ? detail::eng::make_uring_worker(n, sockopts)
                                            : detail::eng::make_epoll_worker(n);
     if (!w) return std::unexpected(w.error());
     ws.push_back(std::move(*w));
@@ -199,7 +205,10 @@ std::expected<engine, engine_create_error> engine::create(const engine_options& 
       (o.backend != engine_backend::automatic && o.backend != engine_backend::io_uring &&
        o.backend != engine_backend::epoll))
     return std::unexpected(engine_create_error::invalid_option);
+  auto plan = detail::sockopt_plan::make(o.socket);
+  if (!plan) return std::unexpected(engine_create_error::invalid_option);  // its code recorded
   auto p = std::make_unique<impl>();
+  p->options = *plan;
   p->timeout = o.timeout;
   p->keep = o.keep_connections;
   p->rate = o.rate;
@@ -208,7 +217,7 @@ std::expected<engine, engine_create_error> engine::create(const engine_options& 
     if (o.backend != engine_backend::automatic && o.backend != b) continue;
     const unsigned threads = effective_threads(o, o.concurrency);
     const std::size_t conc = clamp_concurrency(b, o.concurrency, threads);
-    auto ws = make_workers(b, effective_threads(o, conc), conc);
+    auto ws = make_workers(b, effective_threads(o, conc), conc, !p->options.empty());
     if (ws) {
       p->backend = b;
       p->concurrency = conc;
@@ -241,6 +250,7 @@ std::size_t engine::run(std::span<const address> targets, engine_sink& sink, std
   shared.stop = std::move(stop);
   shared.timeout = impl_->timeout;
   shared.keep = impl_->keep;
+  shared.options = &impl_->options;
   shared.rate.set(impl_->rate);  // a 10 ms burst: starts come in slices, not one wake-up each
   auto& ws = impl_->workers;
   // The caller's thread drives the first worker; the others get a thread each (fewer when

@@ -112,7 +112,7 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   // connect(AF_UNSPEC) dissolved the last attempt (tcp_disconnect); it is still in the set,
   // disarmed (one-shot), and is armed again below. That saves socket(), close() and an ADD.
   bool reused = false;
-  if (s.fd >= 0) {
+  if (s.fd >= 0) {  // (never with socket options: finish() keeps no socket then)
     const sockaddr unspecified{AF_UNSPEC, {}};
     reused = s.family == a.family() && ::connect(s.fd, &unspecified, sizeof(sa_family_t)) == 0;
     if (!reused) {
@@ -131,6 +131,13 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
     }
     s.fd = *sock;
     s.family = static_cast<std::uint8_t>(a.family());
+    if (auto o = apply_plan(s.fd, *run.options); !o) {  // engine_options::socket
+      const int code = last_native_error();
+      dial::close(s.fd);
+      s.fd = -1;
+      finish(run, i, {std::unexpected(widen<engine_connect_error>(o.error())), code, false}, now);
+      return false;
+    }
   }
   sockaddr_storage ss;
   const socklen_t len = a.to_native(ss);
@@ -169,7 +176,8 @@ void epoll_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, cl
   int kept = -1;
   if (run.keep && o.result && s.fd >= 0) {
     kept = std::exchange(s.fd, -1);  // handed over (its one-shot registration stays disarmed)
-  } else if (s.fd >= 0 && !(registered && refused(o) && run.targets[s.target].is_ip())) {
+  } else if (s.fd >= 0 &&
+             !(registered && refused(o) && run.targets[s.target].is_ip() && run.options->empty())) {
     dial::close(s.fd);  // a refused socket that the set watched stays for reuse (start())
     s.fd = -1;
   }

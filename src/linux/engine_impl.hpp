@@ -19,6 +19,7 @@
 #include "common/engine_deadlines.hpp"
 #include "common/engine_rate.hpp"
 #include "dial/engine.hpp"
+#include "posix/socket_option_plan.hpp"
 
 namespace dial::detail::eng {
 
@@ -47,7 +48,6 @@ struct slot {
   std::uint32_t prev = no_slot;    ///< deadline list: the slot started just before this one
   std::uint32_t next = no_slot;    ///< deadline list: the slot started just after this one
   int fd = -1;                     ///< epoll: the socket; io_uring: unused (direct descriptor)
-  int socket_errno = 0;            ///< io_uring: the socket step failed with this code
   std::uint32_t generation = 0;    ///< io_uring: counts starts, to tell stale completions
   slot_state state = slot_state::idle;  ///< what it is doing
   std::uint8_t family = 0;              ///< the family of the socket the slot holds
@@ -68,6 +68,7 @@ struct run_shared {
   std::stop_token stop;                   ///< cancellation
   std::chrono::nanoseconds timeout{};     ///< per-connect deadline
   bool keep = false;                      ///< engine_options::keep_connections
+  const sockopt_plan* options = nullptr;  ///< engine_options::socket (never null during run())
   std::atomic<std::size_t> cursor{0};     ///< the next target to take
   std::atomic<std::size_t> delivered{0};  ///< results given to the sink
   std::mutex sink_mutex;                  ///< serialises sink calls
@@ -97,6 +98,8 @@ inline outcome succeeded() noexcept { return {{}, 0, false}; }
 outcome from_connect_errno(int code, std::string_view call) noexcept;
 /// A socket() errno through socket's table (socket_error_from_native), widened.
 outcome from_socket_errno(int code) noexcept;
+/// A setsockopt errno (engine_options::socket) through setsockopt's table, widened.
+outcome from_setsockopt_errno(int code) noexcept;
 /// Timeout or Canceled.
 outcome timed_out() noexcept;
 outcome canceled() noexcept;
@@ -132,8 +135,10 @@ struct create_failure {
   int native_code;            ///< the errno
 };
 
-/// The io_uring worker with `slots` slots, after the probe (ring, NOP round trip, opcodes).
-std::expected<std::unique_ptr<worker>, create_failure> make_uring_worker(std::uint32_t slots);
+/// The io_uring worker with `slots` slots, after the probe (ring, NOP round trip, opcodes; with
+/// `sockopts`, a setsockopt through IORING_OP_URING_CMD on a direct socket).
+std::expected<std::unique_ptr<worker>, create_failure> make_uring_worker(std::uint32_t slots,
+                                                                         bool sockopts);
 /// The epoll worker with `slots` slots.
 std::expected<std::unique_ptr<worker>, create_failure> make_epoll_worker(std::uint32_t slots);
 

@@ -16,8 +16,22 @@ namespace {
 // than Debian 12's liburing headers, so spelled here; the probe checks the kernel has it.
 constexpr unsigned op_fixed_fd_install = 54;
 
-// socket_errno's mark: the reuse chain's disconnect failed, start the target on a fresh socket.
-constexpr int restart_fresh = -2;
+// IORING_OP_URING_CMD's socket command SOCKET_URING_OP_SETSOCKOPT (Linux 6.7): setsockopt on a
+// (direct) socket, in a chain. Its fields overlay the SQE as the kernel's header spells them
+// (level and optname in addr, optlen in file_index, optval in addr3); Debian 12's liburing
+// predates them.
+constexpr std::uint32_t socket_cmd_setsockopt = 3;
+
+void prep_setsockopt(io_uring_sqe* e, std::uint32_t file, const sockopt_step& step,
+                     const sockopt_plan& plan) noexcept {
+  io_uring_prep_rw(IORING_OP_URING_CMD, e, static_cast<int>(file), nullptr, 0, 0);
+  e->cmd_op = socket_cmd_setsockopt;
+  e->addr = std::uint64_t{static_cast<std::uint32_t>(step.level)} |
+            std::uint64_t{static_cast<std::uint32_t>(step.name)} << 32;
+  e->file_index = static_cast<std::uint32_t>(plan.length(step));
+  e->addr3 = reinterpret_cast<std::uintptr_t>(plan.value(step));
+  e->flags |= IOSQE_FIXED_FILE;
+}
 
 // Chains handed to the kernel per io_uring_enter while filling: a loopback connect completes
 // inside its submission, so small submissions keep the kernel's work (and the peer's, on the
@@ -33,7 +47,8 @@ enum class kind : std::uint8_t {
   close = 4,
   install = 5,
   disconnect = 6,
-  close_linked = 7
+  close_linked = 7,
+  sockopt = 8
 };
 
 // connect(AF_UNSPEC): dissolves a socket's association (a refused socket's, to reuse it).
@@ -45,8 +60,12 @@ constexpr std::uint64_t tag(std::uint32_t slot_index, std::uint32_t gen, kind k)
 }
 
 /// One ring, its direct-descriptor table (slot i's socket is direct descriptor i) and its
-/// slots. A connect is one linked chain: [CLOSE i, hard link] -> SOCKET i -> CONNECT fixed i;
-/// the CLOSE and SOCKET post a completion only when they fail (IOSQE_CQE_SKIP_SUCCESS).
+/// slots. A connect is one linked chain: [CLOSE i, hard link] -> SOCKET i -> [setsockopt i per
+/// option] -> CONNECT fixed i [-> CLOSE i or FIXED_FD_INSTALL i]; the steps before the CONNECT
+/// post a completion only when they fail (IOSQE_CQE_SKIP_SUCCESS), and then nothing after them
+/// in the chain posts one: the kernel skips the completions of the links it cancels when the
+/// failed entry had SKIP_SUCCESS (measured on 6.18: docs/kernel-facts.md), so a failed step's
+/// completion ends its connect.
 class uring_worker final : public worker {
  public:
   uring_worker(io_uring ring, std::uint32_t n)
@@ -71,6 +90,7 @@ class uring_worker final : public worker {
   void on_connect(run_shared& run, std::uint32_t i, int res, clock::time_point now);
   void on_kept(run_shared& run, std::uint32_t i, int res, clock::time_point now);
   void on_close_linked(run_shared& run, std::uint32_t i, clock::time_point now);
+  void on_step_failed(run_shared& run, std::uint32_t i, kind k, int res, clock::time_point now);
   void release(std::uint32_t i);
   void finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
               int kept = -1);
@@ -186,7 +206,6 @@ void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   s.target = t;
   s.start = now;
   s.state = slot_state::connecting;
-  s.socket_errno = 0;
   s.generation = (s.generation + 1) & 0xFFFFFFu;
   ++in_flight_;
   const address& a = run.targets[t];
@@ -200,7 +219,8 @@ void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
 // slot's socket whose last connect was refused.
 void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& a, bool reuse) {
   slot& s = slots_[i];
-  reserve(5);
+  const sockopt_plan& options = *run.options;
+  reserve(5 + static_cast<unsigned>(options.steps().size()));
   if (reuse) {
     // A refused TCP socket is reusable: connect(AF_UNSPEC) dissolves what is left of the last
     // attempt (tcp_disconnect: its source address, its state), and the next connect runs on the
@@ -229,6 +249,12 @@ void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& 
     so->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
     io_uring_sqe_set_data64(so, tag(i, s.generation, kind::socket));
     s.family = static_cast<std::uint8_t>(a.family());
+    for (const sockopt_step& step : options.steps()) {  // engine_options::socket
+      io_uring_sqe* o = sqe();
+      prep_setsockopt(o, i, step, options);
+      o->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+      io_uring_sqe_set_data64(o, tag(i, s.generation, kind::sockopt));
+    }
   }
   io_uring_sqe* co = sqe();
   sockaddr_storage& to = addrs_[static_cast<std::size_t>(co - ring_.sq.sqes)];
@@ -274,14 +300,9 @@ void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::t
   if (gen != s.generation || s.state == slot_state::idle) return;  // stale, or a failed CLOSE
   switch (k) {
     case kind::connect: on_connect(run, i, res, now); return;
-    case kind::socket:             // the socket step failed; its CONNECT completes with ECANCELED
-      if (s.socket_errno == -1) {  // ... and already has
-        s.has_file = false;
-        finish(run, i, from_socket_errno(-res), now);
-      } else {
-        s.socket_errno = -res;
-      }
-      return;
+    case kind::socket:
+    case kind::sockopt:
+    case kind::disconnect: return on_step_failed(run, i, k, res, now);
     case kind::install:
       if (run.keep) return on_kept(run, i, res, now);
       {
@@ -293,9 +314,6 @@ void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::t
         finish(run, i, o, now);
       }
       return;
-    case kind::disconnect:  // failed: its CONNECT completes with ECANCELED and starts afresh
-      s.socket_errno = restart_fresh;
-      return;
     case kind::close_linked: return on_close_linked(run, i, now);
     case kind::cancel:
     case kind::close: return;  // a cancel that found nothing (ENOENT, EALREADY); a CLOSE failure
@@ -305,25 +323,10 @@ void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::t
 void uring_worker::on_connect(run_shared& run, std::uint32_t i, int res, clock::time_point now) {
   slot& s = slots_[i];
   if (s.state == slot_state::connecting) deadlines_.remove(i);
-  if (s.socket_errno > 0) {  // the chain broke at SOCKET: report socket's error
-    s.has_file = false;
-    finish(run, i, from_socket_errno(s.socket_errno), now);
-    return;
-  }
   if (s.state == slot_state::timed_out) return finish(run, i, timed_out(), now);
   if (s.state == slot_state::canceled) return finish(run, i, canceled(), now);
-  if (res == -ECANCELED && s.socket_errno == restart_fresh) {  // the disconnect failed
-    s.socket_errno = 0;
-    chain(run, i, run.targets[s.target], false);
-    deadlines_.push(i);  // behind later starts: expired at most one timeout late (never seen)
-    return;
-  }
-  if (res == -ECANCELED) {  // SOCKET failed and its completion is still to come
-    s.socket_errno = -1;
-    return;
-  }
   if (res < 0) {
-    s.reusable = res == -ECONNREFUSED && run.targets[s.target].is_ip();
+    s.reusable = res == -ECONNREFUSED && run.targets[s.target].is_ip() && run.options->empty();
     return finish(run, i, from_connect_errno(-res, "io_uring connect"), now);
   }
   const address& a = run.targets[s.target];
@@ -369,12 +372,32 @@ void uring_worker::on_close_linked(run_shared& run, std::uint32_t i, clock::time
   slot& s = slots_[i];
   s.closed = true;
   if (s.reported) return release(i);
-  if (s.socket_errno == -1) return;  // SOCKET failed, its completion is still to come
   if (s.state == slot_state::connecting) deadlines_.remove(i);
-  if (s.socket_errno > 0) return finish(run, i, from_socket_errno(s.socket_errno), now);
   if (s.state == slot_state::timed_out) return finish(run, i, timed_out(), now);
   if (s.state == slot_state::canceled) return finish(run, i, canceled(), now);
   finish(run, i, succeeded(), now);
+}
+
+// A step before the CONNECT failed: SOCKET (no socket in the slot now), a setsockopt (the socket
+// is in the slot), or a reuse chain's disconnect (the socket is in the slot; the target starts
+// again on a fresh one). Nothing else of the chain posts a completion (see the class comment).
+void uring_worker::on_step_failed(run_shared& run, std::uint32_t i, kind k, int res,
+                                  clock::time_point now) {
+  slot& s = slots_[i];
+  s.closed = true;  // a linked CLOSE was cancelled with the rest: nothing more will come
+  s.has_file = k != kind::socket;
+  if (k == kind::disconnect && s.state == slot_state::connecting) {
+    deadlines_.remove(i);
+    s.reusable = false;
+    s.generation = (s.generation + 1) & 0xFFFFFFu;
+    chain(run, i, run.targets[s.target], false);
+    deadlines_.push(i);  // behind later starts: expired at most one timeout late (never seen)
+    return;
+  }
+  if (s.state == slot_state::connecting) deadlines_.remove(i);
+  if (s.state == slot_state::timed_out) return finish(run, i, timed_out(), now);
+  if (s.state == slot_state::canceled) return finish(run, i, canceled(), now);
+  finish(run, i, k == kind::sockopt ? from_setsockopt_errno(-res) : from_socket_errno(-res), now);
 }
 
 void uring_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
@@ -516,13 +539,49 @@ int probe_opcodes(io_uring& ring) noexcept {
 
 }  // namespace
 
-std::expected<std::unique_ptr<worker>, create_failure> make_uring_worker(std::uint32_t slots) {
+// engine_options::socket: a setsockopt command on a direct socket (SO_KEEPALIVE off, which a
+// new socket already is), in a chain as the engine links it, then the socket closed. A kernel
+// before 6.7 has IORING_OP_URING_CMD without the socket command (EOPNOTSUPP) or no socket
+// commands at all (ENOTTY, EINVAL).
+int probe_setsockopt(io_uring& ring) noexcept {
+  static const sockopt_step off{SOL_SOCKET, SO_KEEPALIVE, 0, false};
+  static const sockopt_plan empty;
+  io_uring_sqe* so = io_uring_get_sqe(&ring);
+  io_uring_sqe* o = io_uring_get_sqe(&ring);
+  io_uring_sqe* c = io_uring_get_sqe(&ring);
+  if (so == nullptr || o == nullptr || c == nullptr) return -EAGAIN;
+  io_uring_prep_socket_direct(so, AF_INET, SOCK_STREAM, 0, 0, 0);
+  so->flags |= IOSQE_IO_LINK;
+  io_uring_sqe_set_data64(so, 1);
+  prep_setsockopt(o, 0, off, empty);
+  o->flags |= IOSQE_IO_HARDLINK;
+  io_uring_sqe_set_data64(o, 2);
+  io_uring_prep_close_direct(c, 0);
+  io_uring_sqe_set_data64(c, 3);
+  int rc = io_uring_submit_and_wait(&ring, 3);
+  if (rc < 0) return rc;
+  int result = -EIO;
+  for (int seen = 0; seen < 3; ++seen) {
+    io_uring_cqe* cqe = nullptr;
+    rc = io_uring_wait_cqe(&ring, &cqe);
+    if (rc < 0) return rc;
+    if (cqe->user_data == 2) result = cqe->res;
+    if (cqe->user_data == 1 && cqe->res < 0) result = cqe->res;
+    io_uring_cqe_seen(&ring, cqe);
+  }
+  if (result == -EOPNOTSUPP || result == -ENOTTY || result == -EINVAL) return -ENOSYS;
+  return result;
+}
+
+std::expected<std::unique_ptr<worker>, create_failure> make_uring_worker(std::uint32_t slots,
+                                                                         bool sockopts) {
   io_uring ring{};
   int rc = init_ring(ring, slots);
   if (rc < 0) return std::unexpected(failure(-rc));
   rc = nop_round_trip(ring);
   if (rc == 0) rc = probe_opcodes(ring);
   if (rc == 0) rc = io_uring_register_files_sparse(&ring, slots);
+  if (rc == 0 && sockopts) rc = probe_setsockopt(ring);
   if (rc < 0) {
     io_uring_queue_exit(&ring);
     return std::unexpected(failure(-rc));

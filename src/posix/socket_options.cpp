@@ -10,19 +10,17 @@
 
 #include "common/native.hpp"
 #include "dial/socket.hpp"
+#include "posix/socket_option_plan.hpp"
 
 namespace dial {
+namespace detail {
 namespace {
 
-using result = std::expected<void, setsockopt_error>;
-
-result set_int(socket_t s, int level, int name, int value) noexcept {
-  return dial::setsockopt(s, level, name, &value, sizeof value);
-}
+using made = std::expected<sockopt_plan, setsockopt_error>;
 
 // A failure decided here, not by the kernel: its name, and the errno it stands for.
-result refuse(setsockopt_error e, int code) noexcept {
-  detail::record_native(code);
+std::unexpected<setsockopt_error> refuse(setsockopt_error e, int code) noexcept {
+  record_native(code);
   return std::unexpected(e);
 }
 
@@ -32,25 +30,23 @@ int seconds(std::chrono::seconds s) noexcept {
 
 }  // namespace
 
-std::expected<void, setsockopt_error> apply_socket_options(socket_t s, int family,
-                                                           const socket_options& o) noexcept {
-  (void)family;  // every option below is set at SOL_SOCKET or IPPROTO_TCP, whatever the family
+made sockopt_plan::make(const socket_options& o) noexcept {
+  sockopt_plan p;
   if (!o.interface_name.empty()) {
 #ifdef SO_BINDTODEVICE
     // The name with its NUL; ENODEV (UnknownInterface) when no interface has it.
-    if (o.interface_name.size() >= IFNAMSIZ) return refuse(setsockopt_error::unknown_interface, ENODEV);
-    if (auto r = dial::setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, o.interface_name.c_str(),
-                                  static_cast<socklen_t>(o.interface_name.size() + 1));
-        !r)
-      return r;
+    if (o.interface_name.size() >= IFNAMSIZ || o.interface_name.size() >= p.interface_.size())
+      return refuse(setsockopt_error::unknown_interface, ENODEV);
+    o.interface_name.copy(p.interface_.data(), o.interface_name.size());
+    p.interface_length_ = static_cast<socklen_t>(o.interface_name.size() + 1);
+    p.steps_[p.count_++] = {SOL_SOCKET, SO_BINDTODEVICE, 0, true};
 #else
     return refuse(setsockopt_error::operation_not_supported, EOPNOTSUPP);
 #endif
   }
   if (o.mark) {
 #ifdef SO_MARK
-    const auto mark = static_cast<int>(*o.mark);  // the kernel reads the bits as a u32
-    if (auto r = set_int(s, SOL_SOCKET, SO_MARK, mark); !r) return r;
+    p.add(SOL_SOCKET, SO_MARK, static_cast<int>(*o.mark));  // the kernel reads the bits as a u32
 #else
     return refuse(setsockopt_error::operation_not_supported, EOPNOTSUPP);
 #endif
@@ -59,34 +55,51 @@ std::expected<void, setsockopt_error> apply_socket_options(socket_t s, int famil
 #ifdef TCP_USER_TIMEOUT
     const auto ms = o.user_timeout->count();
     if (ms < 0 || ms > INT_MAX) return refuse(setsockopt_error::invalid_option, EINVAL);
-    if (auto r = set_int(s, IPPROTO_TCP, TCP_USER_TIMEOUT, static_cast<int>(ms)); !r) return r;
+    p.add(IPPROTO_TCP, TCP_USER_TIMEOUT, static_cast<int>(ms));
 #else
     return refuse(setsockopt_error::operation_not_supported, EOPNOTSUPP);
 #endif
   }
   if (o.keepalive) {
-    if (auto r = set_int(s, SOL_SOCKET, SO_KEEPALIVE, 1); !r) return r;
 #if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
     const int idle = seconds(o.keepalive->idle), interval = seconds(o.keepalive->interval);
     if (idle < 0 || interval < 0) return refuse(setsockopt_error::invalid_option, EINVAL);
-    if (auto r = set_int(s, IPPROTO_TCP, TCP_KEEPIDLE, idle); !r) return r;
-    if (auto r = set_int(s, IPPROTO_TCP, TCP_KEEPINTVL, interval); !r) return r;
-    if (auto r = set_int(s, IPPROTO_TCP, TCP_KEEPCNT, o.keepalive->count); !r) return r;
+    p.add(SOL_SOCKET, SO_KEEPALIVE, 1);
+    p.add(IPPROTO_TCP, TCP_KEEPIDLE, idle);
+    p.add(IPPROTO_TCP, TCP_KEEPINTVL, interval);
+    p.add(IPPROTO_TCP, TCP_KEEPCNT, o.keepalive->count);
 #else
     return refuse(setsockopt_error::operation_not_supported, EOPNOTSUPP);
 #endif
   }
-  if (o.no_delay)
-    if (auto r = set_int(s, IPPROTO_TCP, TCP_NODELAY, 1); !r) return r;
+  if (o.no_delay) p.add(IPPROTO_TCP, TCP_NODELAY, 1);
   if (o.send_buffer) {
     if (*o.send_buffer <= 0) return refuse(setsockopt_error::invalid_option, EINVAL);
-    if (auto r = set_int(s, SOL_SOCKET, SO_SNDBUF, *o.send_buffer); !r) return r;
+    p.add(SOL_SOCKET, SO_SNDBUF, *o.send_buffer);
   }
   if (o.receive_buffer) {
     if (*o.receive_buffer <= 0) return refuse(setsockopt_error::invalid_option, EINVAL);
-    if (auto r = set_int(s, SOL_SOCKET, SO_RCVBUF, *o.receive_buffer); !r) return r;
+    p.add(SOL_SOCKET, SO_RCVBUF, *o.receive_buffer);
   }
+  return p;
+}
+
+std::expected<void, setsockopt_error> apply_plan(socket_t s, const sockopt_plan& plan) noexcept {
+  for (const sockopt_step& step : plan.steps())
+    if (auto r = dial::setsockopt(s, step.level, step.name, plan.value(step), plan.length(step));
+        !r)
+      return r;
   return {};
+}
+
+}  // namespace detail
+
+std::expected<void, setsockopt_error> apply_socket_options(socket_t s, int family,
+                                                           const socket_options& o) noexcept {
+  (void)family;  // every option is set at SOL_SOCKET or IPPROTO_TCP, whatever the family
+  const auto plan = detail::sockopt_plan::make(o);
+  if (!plan) return std::unexpected(plan.error());
+  return detail::apply_plan(s, *plan);
 }
 
 }  // namespace dial

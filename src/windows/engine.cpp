@@ -98,6 +98,7 @@ struct engine::impl {
   std::chrono::nanoseconds timeout{};
   bool keep = false;
   double rate = 0;
+  socket_options options;  // engine_options::socket
   std::vector<std::unique_ptr<detail::eng::worker>> workers;
 };
 
@@ -169,8 +170,19 @@ std::expected<std::vector<std::unique_ptr<detail::eng::worker>>, create_failure>
   return ws;
 }
 
+// engine_options::socket as create() checks it, like Linux's: a value no kernel accepts, or an
+// option Winsock does not have (SO_MARK), is InvalidOption; the rest is for Winsock per socket.
+bool valid(const socket_options& o) noexcept {
+  const auto non_negative = [](auto d) { return d.count() >= 0; };
+  return !o.mark && (!o.user_timeout || non_negative(*o.user_timeout)) &&
+         (!o.keepalive ||
+          (non_negative(o.keepalive->idle) && non_negative(o.keepalive->interval))) &&
+         (!o.send_buffer || *o.send_buffer > 0) && (!o.receive_buffer || *o.receive_buffer > 0);
+}
+
 bool valid(const engine_options& o) noexcept {
   return o.concurrency != 0 && o.timeout.count() >= 0 && detail::eng::valid_rate(o.rate) &&
+         valid(o.socket) &&
          (o.backend == engine_backend::automatic || o.backend == engine_backend::io_uring ||
           o.backend == engine_backend::epoll);
 }
@@ -191,6 +203,7 @@ std::expected<engine, engine_create_error> engine::create(const engine_options& 
     p->timeout = o.timeout;
     p->keep = o.keep_connections;
     p->rate = o.rate;
+    p->options = o.socket;
     p->concurrency = std::min(o.concurrency, max_concurrency);
     const auto fns = find_connect_ex_table();
     if (!fns) return failed(fns.error());
@@ -221,6 +234,7 @@ std::size_t engine::run(std::span<const address> targets, engine_sink& sink, std
   shared.stop = std::move(stop);
   shared.timeout = impl_->timeout;
   shared.keep = impl_->keep;
+  shared.options = &impl_->options;
   shared.rate.set(impl_->rate);
   auto& ws = impl_->workers;
   // As on Linux: the caller's thread drives the first worker, the others get a thread each

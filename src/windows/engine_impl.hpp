@@ -54,15 +54,16 @@ using deadline_list = basic_deadline_list<slot>;
 
 /// The state of one run() shared by every worker thread.
 struct run_shared {
-  std::span<const address> targets;       ///< the targets
-  engine_sink* sink = nullptr;            ///< where results go
-  std::stop_token stop;                   ///< cancellation
-  std::chrono::nanoseconds timeout{};     ///< per-connect deadline
-  bool keep = false;                      ///< engine_options::keep_connections
-  start_rate rate;                        ///< engine_options::rate
-  std::atomic<std::size_t> cursor{0};     ///< the next target to take
-  std::atomic<std::size_t> delivered{0};  ///< results given to the sink
-  std::mutex sink_mutex;                  ///< serialises sink calls
+  std::span<const address> targets;         ///< the targets
+  engine_sink* sink = nullptr;              ///< where results go
+  std::stop_token stop;                     ///< cancellation
+  std::chrono::nanoseconds timeout{};       ///< per-connect deadline
+  bool keep = false;                        ///< engine_options::keep_connections
+  const socket_options* options = nullptr;  ///< engine_options::socket (never null in run())
+  start_rate rate;                          ///< engine_options::rate
+  std::atomic<std::size_t> cursor{0};       ///< the next target to take
+  std::atomic<std::size_t> delivered{0};    ///< results given to the sink
+  std::mutex sink_mutex;                    ///< serialises sink calls
 
   /// The next target index, or no_target when all are taken.
   std::size_t take() noexcept {

@@ -31,7 +31,7 @@ class iocp_worker final : public worker {
   clock::time_point reap(run_shared& run, DWORD timeout_ms);
   void start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now);
   // A socket of `a`'s family, bound to its wildcard address and associated with the port.
-  std::expected<socket_t, outcome> open_socket(const address& a);
+  std::expected<socket_t, outcome> open_socket(const run_shared& run, const address& a);
   void finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now);
   void complete(run_shared& run, const OVERLAPPED_ENTRY& e, clock::time_point now);
   outcome connected(run_shared& run, std::uint32_t i);
@@ -105,11 +105,16 @@ clock::time_point iocp_worker::reap(run_shared& run, DWORD timeout_ms) {
   return now;
 }
 
-std::expected<socket_t, outcome> iocp_worker::open_socket(const address& a) {
+std::expected<socket_t, outcome> iocp_worker::open_socket(const run_shared& run, const address& a) {
   const auto s = dial::socket(a.family(), SOCK_STREAM, IPPROTO_TCP);  // overlapped, not inherited
   if (!s)
     return std::unexpected(
         outcome{std::unexpected(widen<engine_connect_error>(s.error())), last_native_error()});
+  if (auto o = apply_socket_options(*s, a.family(), *run.options); !o) {  // engine_options::socket
+    const int code = last_native_error();
+    dial::close(*s);
+    return std::unexpected(outcome{std::unexpected(widen<engine_connect_error>(o.error())), code});
+  }
   // ConnectEx wants a bound socket: the family's wildcard address, port 0, as connect() would
   // bind implicitly. Its codes are connect's (WSAENOBUFS/WSAEADDRINUSE: no ephemeral port left).
   sockaddr_storage any{};
@@ -141,7 +146,7 @@ void iocp_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock::
                                     : a.family() == AF_INET6 ? fns_.inet6
                                                              : nullptr;
   if (a.is_unix()) return finish(run, i, from_socket_code(WSAEAFNOSUPPORT), now);
-  auto sock = open_socket(a);
+  auto sock = open_socket(run, a);
   if (!sock) return finish(run, i, sock.error(), now);
   s.sock = *sock;
   if (connect_ex == nullptr) return finish(run, i, from_socket_code(WSAEAFNOSUPPORT), now);

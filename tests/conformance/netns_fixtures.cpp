@@ -154,6 +154,23 @@ fd load_connect_rejecter(int attach_type) {
   return fd(prog);
 }
 
+fd load_socket_create_rejecter() {
+  const bpf_insn program[] = {
+      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 0},
+      {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
+  };
+  static const char license[] = "GPL";
+  bpf_attr attr{};
+  attr.prog_type = BPF_PROG_TYPE_CGROUP_SOCK;
+  attr.expected_attach_type = BPF_CGROUP_INET_SOCK_CREATE;
+  attr.insns = pointer(program);
+  attr.insn_cnt = sizeof program / sizeof program[0];
+  attr.license = pointer(license);
+  const int prog = bpf(BPF_PROG_LOAD, attr);
+  if (prog < 0) std::perror("bpf(BPF_PROG_LOAD)");
+  return fd(prog);
+}
+
 namespace {
 
 bool program_at_cgroup(int cmd, int cgroup, int prog, int attach_type) {

@@ -113,6 +113,11 @@ bool join_cgroup(const std::string& dir);
 /// or BPF_CGROUP_INET6_CONNECT) that rejects every connect: `r0 = 0; exit`. Invalid on failure.
 fd load_connect_rejecter(int attach_type);
 
+/// A loaded BPF_PROG_TYPE_CGROUP_SOCK program for BPF_CGROUP_INET_SOCK_CREATE that rejects the
+/// creation of every IPv4 and IPv6 socket (socket() then fails with EPERM, io_uring's
+/// IORING_OP_SOCKET too): `r0 = 0; exit`. Invalid on failure.
+fd load_socket_create_rejecter();
+
 /// Attaches or detaches `prog` at the cgroup directory descriptor `cgroup`.
 bool attach_program(int cgroup, int prog, int attach_type);
 bool detach_program(int cgroup, int prog, int attach_type);
