@@ -170,7 +170,7 @@ unsigned default_threads() noexcept {
 
 // The workers of one back-end, `total` slots split evenly over `threads`.
 std::expected<std::vector<std::unique_ptr<detail::eng::worker>>, create_failure> make_workers(
-    engine_backend b, unsigned threads, std::size_t total, bool sockopts) {
+    engine_backend b, unsigned threads, std::size_t total, std::size_t steps) {
   std::vector<std::unique_ptr<detail::eng::worker>> ws;
   ws.reserve(threads);
   std::size_t left = total;
@@ -178,7 +178,7 @@ std::expected<std::vector<std::unique_ptr<detail::eng::worker>>, create_failure>
     const std::size_t share = left / (threads - t);
     left -= share;
     const auto n = static_cast<std::uint32_t>(share);
-    auto w = b == engine_backend::io_uring ? detail::eng::make_uring_worker(n, sockopts)
+    auto w = b == engine_backend::io_uring ? detail::eng::make_uring_worker(n, steps)
                                            : detail::eng::make_epoll_worker(n);
     if (!w) return std::unexpected(w.error());
     ws.push_back(std::move(*w));
@@ -217,7 +217,7 @@ std::expected<engine, engine_create_error> engine::create(const engine_options& 
     if (o.backend != engine_backend::automatic && o.backend != b) continue;
     const unsigned threads = effective_threads(o, o.concurrency);
     const std::size_t conc = clamp_concurrency(b, o.concurrency, threads);
-    auto ws = make_workers(b, effective_threads(o, conc), conc, !p->options.empty());
+    auto ws = make_workers(b, effective_threads(o, conc), conc, p->options.steps().size());
     if (ws) {
       p->backend = b;
       p->concurrency = conc;

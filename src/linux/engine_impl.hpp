@@ -136,9 +136,10 @@ struct create_failure {
 };
 
 /// The io_uring worker with `slots` slots, after the probe (ring, NOP round trip, opcodes; with
-/// `sockopts`, a setsockopt through IORING_OP_URING_CMD on a direct socket).
+/// socket options, `steps` setsockopt calls per socket, a setsockopt through IORING_OP_URING_CMD
+/// on a direct socket).
 std::expected<std::unique_ptr<worker>, create_failure> make_uring_worker(std::uint32_t slots,
-                                                                         bool sockopts);
+                                                                         std::size_t steps);
 /// The epoll worker with `slots` slots.
 std::expected<std::unique_ptr<worker>, create_failure> make_epoll_worker(std::uint32_t slots);
 

@@ -487,12 +487,17 @@ create_failure failure(int code) noexcept {
   return {e, code};
 }
 
-// The SQ holds a few chains (4 entries at most each); the CQ one completion per slot and some
-// room: a connect that succeeds posts one completion, a failure one or two (the socket step's
-// and the cancelled connect's), and a burst beyond the CQ waits in the kernel's overflow list
-// (IORING_FEAT_NODROP), never lost. 16 B per CQ entry is most of a slot's cost (docs/engine.md).
-int init_ring(io_uring& ring, std::uint32_t slots) noexcept {
-  const unsigned sq = std::clamp(std::bit_ceil(4u * slots), 8u, 4096u);
+// The SQ holds what is queued between two submissions: submit_slice chains (at most 4 entries
+// each, and one per socket option), twice over, at least 64 entries. A small SQ keeps the
+// entries and their connect addresses in cache: they are reused every few chains, where a 4 096
+// entry SQ walked 768 KiB of them cyclically. Larger bursts (a stop cancelling every slot, the
+// check installs of a reap) submit whenever the SQ fills (sqe()). The CQ holds one completion per
+// slot and some room: a connect posts one completion, and a burst beyond the CQ waits in the
+// kernel's overflow list (IORING_FEAT_NODROP), never lost. 16 B per CQ entry is most of a slot's
+// cost (docs/engine.md).
+int init_ring(io_uring& ring, std::uint32_t slots, std::size_t steps) noexcept {
+  const auto chain = static_cast<unsigned>(4 + steps);
+  const unsigned sq = std::clamp(std::bit_ceil(2u * submit_slice * chain), 64u, 4096u);
   const unsigned cq = std::clamp(std::bit_ceil(slots + 64u), 2u * sq, 65536u);
   io_uring_params p{};
   p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
@@ -574,9 +579,10 @@ int probe_setsockopt(io_uring& ring) noexcept {
 }
 
 std::expected<std::unique_ptr<worker>, create_failure> make_uring_worker(std::uint32_t slots,
-                                                                         bool sockopts) {
+                                                                         std::size_t steps) {
+  const bool sockopts = steps != 0;
   io_uring ring{};
-  int rc = init_ring(ring, slots);
+  int rc = init_ring(ring, slots, steps);
   if (rc < 0) return std::unexpected(failure(-rc));
   rc = nop_round_trip(ring);
   if (rc == 0) rc = probe_opcodes(ring);

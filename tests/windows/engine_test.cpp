@@ -6,6 +6,7 @@
 #define WIN32_LEAN_AND_MEAN
 #endif
 #include <winsock2.h>
+#include <ws2tcpip.h>
 
 #include <atomic>
 #include <cstdint>
@@ -376,6 +377,45 @@ TEST(WindowsEngine, KeepConnectionsHandsOverWorkingNonBlockingSockets) {
     const int got = ::recv(s, buf, sizeof buf, 0);
     EXPECT_EQ(std::string(buf, got > 0 ? static_cast<std::size_t>(got) : 0),
               "ping " + std::to_string(k));
+  }
+}
+
+// engine_options::socket on Windows: each socket gets the options before its bind and
+// ConnectEx (read back from the kept sockets), and SO_MARK, which Winsock lacks, or an impossible
+// value is InvalidOption at create().
+TEST(WindowsEngine, SocketOptionsAreOnEveryKeptSocket) {
+  auto l = p::tcp_listener(p::af_inet, 16);
+  const std::vector<dial::address> targets(8, to_address(l.where));
+  engine_options o;
+  o.concurrency = 8;
+  o.threads = 1;
+  o.timeout = 5000ms;
+  o.keep_connections = true;
+  o.socket.no_delay = true;  // (not keepalive: wine 8 has no TCP_KEEPIDLE, WSAENOPROTOOPT)
+  o.socket.send_buffer = 32768;
+  auto e = engine::create(o);
+  ASSERT_TRUE(e) << dial::name(e.error());
+  collecting_sink sink(targets.size(), true);
+  EXPECT_EQ(e->run(targets, sink), targets.size());
+  for (const auto& r : sink.results()) EXPECT_EQ(r.id, 0) << "native " << r.native;
+  ASSERT_EQ(sink.kept().size(), targets.size());
+  for (auto& s : sink.kept()) {
+    const auto get = [&](int level, int name) {
+      int v = 0;  // zeroed: TCP_NODELAY is written as one byte (a BOOLEAN), under wine as on Windows
+      int len = sizeof v;
+      return ::getsockopt(s.get(), level, name, reinterpret_cast<char*>(&v), &len) == 0 ? v : -2;
+    };
+    EXPECT_EQ(get(IPPROTO_TCP, TCP_NODELAY), 1);
+    EXPECT_EQ(get(SOL_SOCKET, SO_SNDBUF), 32768);
+  }
+  engine_options marked;
+  marked.socket.mark = 1;
+  engine_options negative;
+  negative.socket.receive_buffer = -1;
+  for (const auto& bad : {marked, negative}) {
+    const auto made = engine::create(bad);
+    ASSERT_FALSE(made);
+    EXPECT_EQ(made.error(), engine_create_error::invalid_option);
   }
 }
 
