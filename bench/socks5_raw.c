@@ -41,7 +41,15 @@ static int socks5_connect(unsigned short proxy_port, unsigned short target_port)
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return -1;
   unsigned char hello[3] = {5, 1, 0}, reply[10];
-  unsigned char req[10] = {5, 1, 0, 1, 127, 0, 0, 1, (unsigned char)(target_port >> 8),
+  unsigned char req[10] = {5,
+                           1,
+                           0,
+                           1,
+                           127,
+                           0,
+                           0,
+                           1,
+                           (unsigned char)(target_port >> 8),
                            (unsigned char)(target_port & 0xff)};
   int ok = connect(s, (struct sockaddr*)&to, sizeof to) == 0 &&
            send(s, hello, sizeof hello, MSG_NOSIGNAL) == (ssize_t)sizeof hello &&

@@ -488,8 +488,8 @@ struct initiate_connect_to_host {
 /// `host` and `options` are copied: neither need outlive the call. options.non_blocking is
 /// ignored (Asio manages the socket's mode). options.proxy is not carried out here: a call with a
 /// proxy completes with OperationNotSupported and no attempt (use dial::connect_to_host on a
-/// thread for a proxied connection; docs/proxy.md). POSIX only (the lookup's descriptors are watched
-/// with posix::stream_descriptor).
+/// thread for a proxied connection; docs/proxy.md). POSIX only (the lookup's descriptors are
+/// watched with posix::stream_descriptor).
 template <class Executor, BOOST_ASIO_COMPLETION_TOKEN_FOR(connect_signature) CompletionToken =
                               boost::asio::default_completion_token_t<Executor>>
 requires(
