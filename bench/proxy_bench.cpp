@@ -17,6 +17,8 @@ bool number(std::string_view s, unsigned long& out) {
   return ec == std::errc{} && end == s.data() + s.size() && out > 0;
 }
 
+int run(const std::optional<dial::proxy>& proxy, std::uint16_t target_port, unsigned long count);
+
 int usage(int status) {
   std::fputs(
       "Usage: dial_proxy_bench --proxy-port P --target-port T --count N [--direct]\n"
@@ -54,14 +56,22 @@ int main(int argc, char** argv) {
     }
   }
   if (proxy_port == 0 || target_port == 0 || count == 0) return usage(2);
+  const auto proxy =
+      direct ? std::nullopt
+             : std::optional(dial::proxy{dial::proxy_kind::socks5, "127.0.0.1",
+                                         static_cast<std::uint16_t>(proxy_port), std::nullopt});
+  return run(proxy, static_cast<std::uint16_t>(target_port), count);
+}
+
+namespace {
+
+int run(const std::optional<dial::proxy>& proxy, std::uint16_t target_port, unsigned long count) {
   dial::connect_to_host_options o;
-  if (!direct)
-    o.proxy = dial::proxy{dial::proxy_kind::socks5, "127.0.0.1",
-                          static_cast<std::uint16_t>(proxy_port), std::nullopt};
+  o.proxy = proxy;
   for (unsigned long i = 0; i < count; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     o.deadline = t0 + std::chrono::seconds(5);
-    auto c = dial::connect_to_host("127.0.0.1", static_cast<std::uint16_t>(target_port), o);
+    auto c = dial::connect_to_host("127.0.0.1", target_port, o);
     if (!c) {
       std::fprintf(stderr, "dial_proxy_bench: connect %lu: %s\n", i,
                    dial::name(c.error().error).data());
@@ -73,3 +83,5 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace
