@@ -176,9 +176,10 @@ explanation explain_proxy(std::string_view name, const dial::proxy_report& hop) 
                         target, hop.target_port),
             "start the service or check the port; the proxy sees the network from its own host"};
   if (name == "NetworkUnreachable")
-    return {fmt::format("the proxy has no route to {} (SOCKS5 REP 03 network or 04 host "
-                        "unreachable; with socks5h also a name the proxy could not resolve)",
-                        target),
+    return {fmt::format(
+                "the proxy has no route to {} (SOCKS5 REP 03 network or 04 host "
+                "unreachable; with socks5h, a proxy may say 04 for a name it could not resolve)",
+                target),
             "check the target from the proxy's host: its routes and resolver are not this host's"};
   if (name == "ConnectionTimedOut")
     return {fmt::format("the proxy's own connect to {} timed out ({})", target,
