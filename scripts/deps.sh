@@ -17,6 +17,7 @@ packages=(
   python3 util-linux bsdutils                  # CLI tests: JSON/SIGINT checkers, unshare, script (pty)
   strace                                       # CLI tests: every descriptor is close-on-exec
   socat netcat-openbsd                         # dial pipe's benchmark: socat and nc side by side
+  dante-server microsocks tinyproxy curl       # proxy tests (SOCKS5, HTTP CONNECT); its benchmark
   doxygen binutils dpkg-dev                    # API reference; exported symbols (nm); .deb packages
   groff-base zsh                                 # dial(1) renders without warnings; _dial parses
 )

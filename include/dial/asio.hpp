@@ -148,6 +148,7 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
         race_(o, clock::now()),
         socket_options_(o.socket),
         stop_(o.stop),
+        proxied_(o.proxy.has_value()),
         handler_(std::move(h)),
         work_(net::get_associated_executor(handler_, ex_)) {
     now_ = race_.report().began;
@@ -161,7 +162,9 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
   /// step: the handler is never called from inside the initiating function.
   void begin(std::string_view host, std::uint16_t port, const resolve_options& ro) {
     const std::lock_guard lock(mutex_);  // a stop or a cancellation may come from another thread
-    if (!stop_.stop_requested()) {
+    if (proxied_) {  // not carried out by this adapter (docs/asio.md): refused, not ignored
+      race_.abort(connect_to_host_error::operation_not_supported, 0, clock::now());
+    } else if (!stop_.stop_requested()) {
       if (ro.backend == resolver_backend::system)
         begin_system(host, port, ro);
       else if (auto l = name_lookup::start(host, port, ro))
@@ -431,6 +434,7 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
   happy_eyeballs race_;
   socket_options socket_options_;  // set on every attempt's socket before its connect
   std::stop_token stop_;
+  bool proxied_;  // options.proxy was set: refused with OperationNotSupported
   Handler handler_;
   net::executor_work_guard<handler_executor> work_;
   net::cancellation_slot slot_;
@@ -482,8 +486,10 @@ struct initiate_connect_to_host {
 /// thread) and terminal or partial cancellation through the handler's cancellation slot end it
 /// with Canceled; every attempt is closed in each case, and each appears in the report.
 /// `host` and `options` are copied: neither need outlive the call. options.non_blocking is
-/// ignored (Asio manages the socket's mode). POSIX only (the lookup's descriptors are watched
-/// with posix::stream_descriptor).
+/// ignored (Asio manages the socket's mode). options.proxy is not carried out here: a call with a
+/// proxy completes with OperationNotSupported and no attempt (use dial::connect_to_host on a
+/// thread for a proxied connection; docs/proxy.md). POSIX only (the lookup's descriptors are
+/// watched with posix::stream_descriptor).
 template <class Executor, BOOST_ASIO_COMPLETION_TOKEN_FOR(connect_signature) CompletionToken =
                               boost::asio::default_completion_token_t<Executor>>
 requires(

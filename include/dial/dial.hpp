@@ -9,6 +9,7 @@
 #include "dial/export.hpp"          // IWYU pragma: export
 #include "dial/happy_eyeballs.hpp"  // IWYU pragma: export
 #include "dial/lookup.hpp"          // IWYU pragma: export
+#include "dial/proxy.hpp"           // IWYU pragma: export
 #include "dial/resolve.hpp"         // IWYU pragma: export
 #include "dial/socket.hpp"          // IWYU pragma: export
 #include "dial/sys.hpp"             // IWYU pragma: export
@@ -17,5 +18,5 @@
 /// \namespace dial
 /// dial's public API: the socket calls of layer 1 (dial/sys.hpp), addresses and owned sockets
 /// (dial/address.hpp, dial/socket.hpp), the dialer (dial/resolve.hpp, dial/dialer.hpp,
-/// dial/happy_eyeballs.hpp) and the engine (dial/engine.hpp). Every call's failures are the
-/// names of its own closed error set (dial/error.hpp; docs/errors.md).
+/// dial/happy_eyeballs.hpp, dial/proxy.hpp) and the engine (dial/engine.hpp). Every call's failures
+/// are the names of its own closed error set (dial/error.hpp; docs/errors.md).

@@ -4,13 +4,16 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <stop_token>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "dial/address.hpp"
 #include "dial/error.hpp"
 #include "dial/export.hpp"
+#include "dial/proxy.hpp"
 #include "dial/resolve.hpp"  // deadline_clock, resolve_options, resolve_error
 #include "dial/socket.hpp"
 #include "dial/sys.hpp"
@@ -64,7 +67,9 @@ DIAL_DECLARE_ERROR_SET(connect_until_error, DIAL_CONNECT_UNTIL_ERRORS);
 /// Canceled), socket's, setsockopt's (options.socket) and resolve's names. Each of those sets
 /// widens into it through dial::widen, checked by the compiler from the one list (static_asserts in
 /// src/common/connect_to_host.cpp). When every address failed, the error is the first attempt's
-/// (the most preferred address); each attempt's own outcome is in the report.
+/// (the most preferred address); each attempt's own outcome is in the report. Through a proxy
+/// (connect_to_host_options::proxy) the handshake adds the five Proxy* names, and the proxy's
+/// replies map to the names above (docs/proxy.md).
 // clang-format off
 #define DIAL_CONNECT_TO_HOST_ERRORS(X)                                                       \
   X(access_denied) X(permission_denied) X(address_in_use) X(address_not_available)          \
@@ -76,7 +81,9 @@ DIAL_DECLARE_ERROR_SET(connect_until_error, DIAL_CONNECT_UNTIL_ERRORS);
   X(timeout_too_big) X(invalid_option) X(unknown_interface) X(operation_not_supported)      \
   X(unknown_host_name) X(host_lacks_network_addresses)                                      \
   X(temporary_name_server_failure) X(name_server_failure) X(invalid_host_name)              \
-  X(out_of_memory) X(timeout) X(canceled) X(unexpected)
+  X(out_of_memory) X(timeout) X(canceled) X(unexpected)                                      \
+  X(proxy_authentication_required) X(proxy_authentication_failed) X(proxy_protocol_error)   \
+  X(proxy_connection_closed) X(proxy_failure)
 // clang-format on
 DIAL_DECLARE_ERROR_SET(connect_to_host_error, DIAL_CONNECT_TO_HOST_ERRORS);
 
@@ -107,17 +114,60 @@ struct lookup_event {
   int native = 0;
 };
 
+/// How far a connect_to_host through a proxy got (proxy_report::step).
+enum class proxy_step : std::uint8_t {
+  resolve_target,  ///< socks5: resolving the target's name here, before the proxy is dialled
+  connect,         ///< the race to the proxy's own addresses (the report's lookups, attempts)
+  greeting,        ///< SOCKS5: the method negotiation
+  authentication,  ///< SOCKS5: RFC 1929 username and password
+  request,         ///< the CONNECT request (SOCKS5 or HTTP) and the proxy's reply
+  tunnel,          ///< done: the tunnel to the target is open
+};
+
+/// "resolve_target", "connect", "greeting", "authentication", "request" or "tunnel".
+[[nodiscard]] DIAL_API std::string_view name(proxy_step s) noexcept;
+
+/// The proxy hop of a connect_to_host: the proxy, the target as asked and as sent, how far the
+/// handshake got and the proxy's own reply. The race to the proxy is the report's lookups and
+/// attempts.
+struct proxy_report {
+  proxy via;                      ///< the proxy; its password is removed (never kept in a report)
+  std::string target_host;        ///< the target's host as asked
+  std::uint16_t target_port = 0;  ///< the target's port
+  /// socks5 only: the target's addresses as dial resolved them (the first is the one sent).
+  std::vector<address> target_addresses;
+  /// The target as sent to the proxy: "198.51.100.7:80", "[2001:db8::1]:80" (an address:
+  /// socks5, or a numeric host) or "example.test:80" (a name: socks5h, http); empty when the
+  /// request was never sent.
+  std::string target_sent;
+  proxy_step step = proxy_step::connect;  ///< the step it ended in (tunnel: success)
+  deadline_clock::time_point start{};     ///< when the handshake began ({}: it never did)
+  deadline_clock::time_point end{};       ///< when it ended
+  /// The hop's outcome: success, or the error connect_to_host returned.
+  std::expected<void, connect_to_host_error> outcome;
+  /// The proxy's own code: the SOCKS5 method (greeting), the RFC 1929 status (authentication)
+  /// or REP byte (request), or the HTTP status; -1 when no reply arrived for the step.
+  int reply = -1;
+  /// The HTTP reason phrase ("Unable to connect"), printable ASCII, at most 128 bytes.
+  std::string reply_text;
+  /// SOCKS5: the proxy's BND.ADDR:BND.PORT from its success reply ("0.0.0.0:0" is common).
+  std::string bound;
+  int native = 0;  ///< the OS code behind a send or recv failure of the handshake, else 0
+};
+
 /// Everything that happened in one connect_to_host call, in order.
 struct race_report {
   deadline_clock::time_point began{};  ///< when connect_to_host was called (offsets count from it)
   std::vector<lookup_event> lookups;   ///< the AAAA and A answers, in arrival order
   std::vector<connect_attempt> attempts;  ///< every attempt, in the order they were started
+  /// Through a proxy: the hop (the lookups and attempts above are the race to the proxy).
+  std::optional<proxy_report> proxy;
 };
 
 /// A successful connect_to_host: the connected socket (its owner), the peer and the report.
 struct connection {
   owned_socket socket;  ///< connected, close-on-exec, blocking unless options.non_blocking
-  address peer;         ///< the address that won
+  address peer;         ///< the address that won (through a proxy: the proxy's address)
   race_report report;   ///< every lookup answer and attempt, the winner's among them
 };
 
@@ -153,6 +203,10 @@ struct connect_to_host_options {
   /// TCP_NODELAY, ...). An attempt whose socket refuses one fails with that name, and the race
   /// goes on with the other addresses (dial::socket_options).
   socket_options socket;
+  /// Reach the target through this proxy (docs/proxy.md): the race is to the proxy's own
+  /// addresses, then the handshake runs on the winning socket under the same deadline and stop.
+  /// Bytes the target sends after the tunnel opens are left unread in the socket.
+  std::optional<dial::proxy> proxy;
 };
 
 /// The lowest connection attempt delay RFC 8305 allows.

@@ -113,7 +113,22 @@ namespace dial {
   X(87, out_of_memory, OutOfMemory, not_enough_memory, "the resolver ran out of memory")          \
   /* ids 100-119: the engine (many connects in flight) */                                         \
   X(100, backend_unavailable, BackendUnavailable, function_not_supported,                         \
-    "the requested engine back-end is refused by the kernel or a security policy")
+    "the requested engine back-end is refused by the kernel or a security policy")                \
+  /* ids 120-139: proxies (dial/proxy.hpp): the URL, then the handshake's replies */              \
+  X(120, unknown_proxy_scheme, UnknownProxyScheme, protocol_not_supported,                        \
+    "the proxy URL's scheme is not socks5://, socks5h:// or http://")                             \
+  X(121, invalid_proxy_url, InvalidProxyUrl, invalid_argument,                                    \
+    "malformed proxy URL (credentials, a percent escape, or text after the port)")                \
+  X(122, proxy_authentication_required, ProxyAuthenticationRequired, permission_denied,           \
+    "the proxy requires authentication that was not offered (SOCKS5 method X'FF', HTTP 407)")     \
+  X(123, proxy_authentication_failed, ProxyAuthenticationFailed, permission_denied,               \
+    "the proxy refused the username and password")                                                \
+  X(124, proxy_protocol_error, ProxyProtocolError, protocol_error,                                \
+    "the proxy's reply is malformed or not the protocol asked for")                               \
+  X(125, proxy_connection_closed, ProxyConnectionClosed, connection_aborted,                      \
+    "the proxy closed the connection before its reply was complete")                              \
+  X(126, proxy_failure, ProxyFailure, none,                                                       \
+    "the proxy could not open the tunnel and gave no more specific reason")
 // clang-format on
 
 /// The global identity of an error name: the value every set's enumerator carries.

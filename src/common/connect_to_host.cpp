@@ -8,6 +8,7 @@
 #include "common/dialer_os.hpp"
 #include "common/lookup.hpp"
 #include "common/native.hpp"
+#include "common/proxy_connect.hpp"
 #include "common/socket_owner_os.hpp"
 #include "dial/happy_eyeballs.hpp"
 
@@ -196,6 +197,7 @@ void answer_at_once(happy_eyeballs& race, std::vector<address> all, clock::time_
 
 std::expected<connection, connect_to_host_failure> connect_to_host(
     std::string_view host, std::uint16_t port, const connect_to_host_options& options) {
+  if (options.proxy) return detail::connect_through_proxy(host, port, options);
   const auto began = clock::now();
   happy_eyeballs race(options, began);
   owned_socket winner;

@@ -184,6 +184,21 @@ TEST(AsioConnect, RefusedComparesAsDialAndStdNames) {
   EXPECT_EQ(t::count_open_fds(), before);
 }
 
+// The adapter does not carry out a proxy: a clear refusal, not a direct connection.
+TEST(AsioConnect, AProxyIsRefusedWithOperationNotSupported) {
+  auto l = t::tcp_listener(AF_INET);
+  dial::connect_to_host_options options;
+  options.proxy = dial::parse_proxy("socks5://127.0.0.1:1080").value();
+  net::io_context io;
+  outcome o(io);
+  async_connect_to_host(io.get_executor(), "127.0.0.1", l.where.port(), options, o.handler());
+  io.run();
+  ASSERT_EQ(o.calls, 1);
+  EXPECT_EQ(o.ec, connect_to_host_error::operation_not_supported);
+  EXPECT_FALSE(o.sock.is_open());
+  EXPECT_TRUE(o.report.attempts.empty());
+}
+
 TEST(AsioConnect, FullBacklogAndDeadlineIsTimeout) {
   auto full = t::full_tcp_listener(AF_INET);
   names n({"127.0.0.1"});

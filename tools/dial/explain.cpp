@@ -165,6 +165,76 @@ explanation explain(std::string_view name, int native,
   return {std::string(name), "see docs/errors.md for this name"};
 }
 
+explanation explain_proxy(std::string_view name, const dial::proxy_report& hop) {
+  const std::string target = fmt::format("{}:{}", hop.target_host, hop.target_port);
+  const bool http = hop.via.kind == dial::proxy_kind::http;
+  if (name == "Connected")
+    return {fmt::format("the proxy opened the tunnel to {}", target), "nothing: it connects"};
+  if (name == "ConnectionRefused")
+    return {fmt::format("the proxy reached {}, which refused: nothing listens on port {} there "
+                        "(SOCKS5 REP 05)",
+                        target, hop.target_port),
+            "start the service or check the port; the proxy sees the network from its own host"};
+  if (name == "NetworkUnreachable")
+    return {fmt::format(
+                "the proxy has no route to {} (SOCKS5 REP 03 network or 04 host "
+                "unreachable; with socks5h, a proxy may say 04 for a name it could not resolve)",
+                target),
+            "check the target from the proxy's host: its routes and resolver are not this host's"};
+  if (name == "ConnectionTimedOut")
+    return {fmt::format("the proxy's own connect to {} timed out ({})", target,
+                        http ? "HTTP 504 Gateway Timeout" : "SOCKS5 REP 06, TTL expired"),
+            "check that the target is up and not filtered on the proxy's side"};
+  if (name == "PermissionDenied")
+    return {fmt::format("the proxy's rules forbid {} ({}{})", target,
+                        http ? "HTTP 403" : "SOCKS5 REP 02, not allowed by ruleset",
+                        http ? "; tinyproxy: the port is not one of its ConnectPort lines" : ""),
+            "ask the proxy's operator, or check its ruleset"};
+  if (name == "ProxyAuthenticationRequired")
+    return {fmt::format("the proxy wants credentials and none were offered ({})",
+                        http ? "HTTP 407" : "SOCKS5 method X'FF': no offered method acceptable"),
+            "put them in the URL: SCHEME://USER:PASSWORD@HOST:PORT"};
+  if (name == "ProxyAuthenticationFailed")
+    return {fmt::format("the proxy refused the username or password ({})",
+                        http ? fmt::format("HTTP {}", hop.reply)
+                             : fmt::format("RFC 1929 status {}", hop.reply)),
+            "check the username and password (escape '@', ':' and '/' as %40, %3A, %2F)"};
+  if (name == "ProxyProtocolError")
+    return {
+        "the proxy's reply is not the protocol asked for (an HTTP proxy answers a SOCKS5 "
+        "greeting with text; a SOCKS proxy does not answer CONNECT with a status line)",
+        "check that the URL's scheme (socks5, socks5h, http) is what the proxy speaks"};
+  if (name == "ProxyConnectionClosed")
+    return {fmt::format("the proxy closed the connection during the {} step, before its reply "
+                        "was complete",
+                        dial::name(hop.step)),
+            "check the proxy's logs: it may refuse this client or be overloaded"};
+  if (name == "ProxyFailure")
+    return {http ? fmt::format("the proxy could not open the tunnel (HTTP {} {}); tinyproxy says "
+                               "500 for a refused, unreachable or unresolvable target alike",
+                               hop.reply, hop.reply_text)
+                 : std::string("the proxy could not open the tunnel: SOCKS5 REP 01, general "
+                               "failure, without a reason"),
+            "check the proxy's logs for why it could not reach the target"};
+  if (name == "OperationNotSupported")
+    return {"the proxy does not support CONNECT (SOCKS5 REP 07)", "use another proxy"};
+  if (name == "AddressFamilyNotSupported")
+    return {"the proxy does not support this kind of target address (SOCKS5 REP 08)",
+            "send a name instead (socks5h://), or an address of the other family"};
+  if (name == "Timeout")
+    return {fmt::format("the proxy did not finish the {} step before the deadline",
+                        dial::name(hop.step)),
+            "check that it is a proxy of this kind and alive; try a longer --timeout"};
+  if (name == "ConnectionResetByPeer")
+    return {"the proxy reset the connection during the handshake", "check the proxy's logs"};
+  if (name == "InvalidHostName")
+    return {
+        "the target is not a host name that can be sent to a proxy (letters, digits, '-', "
+        "'.', '_', at most 255 bytes)",
+        "check the target"};
+  return {std::string(name), "see docs/proxy.md and docs/errors.md for this name"};
+}
+
 explanation explain_resolution(std::string_view name, std::string_view host,
                                std::string_view servers) {
   const std::string asked =

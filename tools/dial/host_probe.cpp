@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <tuple>
 #include <vector>
 
 #include <fmt/core.h>
@@ -21,6 +22,28 @@ double ms_since(clock_type::time_point origin, clock_type::time_point t) {
   return std::chrono::duration<double, std::milli>(t - origin).count();
 }
 
+bool is_numeric_host(const std::string& host) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return bool(dial::address::parse(v6 ? "[" + host + "]:1" : host + ":1"));
+}
+
+// The proxy hop under the race (-v): the proxy, the target as sent, and the handshake's step,
+// times, outcome and code.
+void print_proxy_hop(std::FILE* out, const dial::race_report& r) {
+  const dial::proxy_report& p = *r.proxy;
+  fmt::print(out, "  proxy {} (the attempts above are to it); {}\n", p.via.to_string(),
+             proxy_target_text(p));
+  const std::string_view name = p.outcome ? "Connected" : dial::name(p.outcome.error());
+  const std::string outcome = out == stdout ? paint_outcome(name, 26) : fmt::format("{:<26}", name);
+  const auto [code, spelled] = proxy_code(p);
+  const std::string step = fmt::format("handshake: {}", dial::name(p.step));
+  if (p.start == clock_type::time_point{})
+    fmt::print(out, "  {:>29}  {:<28} {} {}\n", "", step, outcome, code_text(code, spelled));
+  else
+    fmt::print(out, "  {:+9.1f} ms .. {:+9.1f} ms  {:<28} {} {}\n", ms_since(r.began, p.start),
+               ms_since(r.began, p.end), step, outcome, code_text(code, spelled));
+}
+
 // The resolver's code of a lookup answer, as the CODE column shows it.
 std::string lookup_code(const dial::lookup_event& l) {
   return code_text(l.native, dial::resolver_code_name(dial::resolver_backend::c_ares, l.native));
@@ -28,7 +51,39 @@ std::string lookup_code(const dial::lookup_event& l) {
 
 }  // namespace
 
+std::expected<dial::proxy, std::string> parse_proxy_option(std::string_view url) {
+  auto p = dial::parse_proxy(url);
+  if (p) return *p;
+  return std::unexpected(fmt::format(
+      "bad --proxy URL: {} at byte {}; the form is SCHEME://[USER[:PASSWORD]@]HOST:PORT with "
+      "SCHEME socks5, socks5h or http",
+      dial::name(p.error().error), p.error().offset));
+}
+
+std::pair<int, std::string_view> proxy_code(const dial::proxy_report& p) {
+  if (p.native != 0) return {p.native, {}};
+  if (p.reply < 0) return {0, {}};
+  if (p.via.kind == dial::proxy_kind::http) return {p.reply, "HTTP"};
+  if (p.step == dial::proxy_step::greeting) return {p.reply, "SOCKS5-METHOD"};
+  if (p.step == dial::proxy_step::authentication) return {p.reply, "RFC1929-STATUS"};
+  return {p.reply, "SOCKS5-REP"};
+}
+
+std::string proxy_target_text(const dial::proxy_report& p) {
+  const std::string target = p.target_host.find(':') != std::string::npos
+                                 ? fmt::format("[{}]:{}", p.target_host, p.target_port)
+                                 : fmt::format("{}:{}", p.target_host, p.target_port);
+  if (p.target_sent.empty() && p.target_addresses.empty()) return "target " + target;
+  if (!p.target_addresses.empty() && p.target_sent != target)
+    return fmt::format(
+        "target {}, resolved here, sent as {}", target,
+        p.target_sent.empty() ? p.target_addresses.front().to_string() : p.target_sent);
+  if (dial::address::parse(p.target_sent)) return fmt::format("target {}, sent as is", target);
+  return fmt::format("target {}, sent as a name (the proxy resolves it)", target);
+}
+
 void print_race(std::FILE* out, const dial::race_report& r, bool numeric) {
+  if (r.proxy) numeric = is_numeric_host(r.proxy->via.host);  // the race was to the proxy
   if (!numeric)
     for (const auto& l : r.lookups)
       fmt::print(out, "  {:+9.1f} ms                  {:<4} answer: {}\n", ms_since(r.began, l.at),
@@ -44,6 +99,7 @@ void print_race(std::FILE* out, const dial::race_report& r, bool numeric) {
     fmt::print(out, "  {:+9.1f} ms .. {:+9.1f} ms  {:<28} {} {}\n", ms_since(r.began, a.start),
                ms_since(r.began, a.end), a.to.to_string(), outcome, code_text(a.native));
   }
+  if (r.proxy) print_proxy_hop(out, r);
 }
 
 namespace {
@@ -78,6 +134,7 @@ connected_target connect_host(const host_target& t, const host_probe_options& o)
   const auto start = clock_type::now();
   opts.deadline = deadline_of(o, start);
   opts.stop = o.stop;
+  opts.proxy = o.proxy;
   auto r = dial::connect_to_host(t.host, t.port, opts);
   const auto elapsed = clock_type::now() - start;
   if (r) {
@@ -85,7 +142,9 @@ connected_target connect_host(const host_target& t, const host_probe_options& o)
     return {std::move(ok), std::move(r->socket), std::move(r->report)};
   }
   const auto* shown = failed_attempt(r.error());
-  const auto [native, spelled] = failure_native(r.error(), shown);
+  auto [native, spelled] = failure_native(r.error(), shown);
+  if (const auto& p = r.error().report.proxy; p && p->step > dial::proxy_step::connect)
+    std::tie(native, spelled) = proxy_code(*p);  // the handshake failed: the proxy's code
   std::string peer = shown != nullptr ? shown->to.to_string() : "-";
   row failed{t.text, {false, dial::name(r.error().error), native, elapsed, spelled}, {}, peer};
   return {std::move(failed), {}, std::move(r.error().report)};

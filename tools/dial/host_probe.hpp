@@ -10,6 +10,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "dial/dialer.hpp"
 #include "endpoint.hpp"
@@ -50,7 +51,21 @@ struct host_probe_options {
   bool verbose = false;                             ///< print every lookup answer and attempt
   std::optional<std::chrono::nanoseconds> timeout;  ///< per target, covering resolution and all
   std::stop_token stop{};  ///< cancels the target in progress (its row says Canceled), then stops
+  std::optional<dial::proxy> proxy{};  ///< --proxy: every host target is reached through it
 };
+
+/// Parses a --proxy value; the message of a failure names the problem and its offset but never
+/// repeats the URL (it may hold a password).
+[[nodiscard]] std::expected<dial::proxy, std::string> parse_proxy_option(std::string_view url);
+
+/// The proxy's own code behind a proxied failure, for the CODE column: the handshake's OS code
+/// (errno) when a send or recv failed, else the proxy's reply with its spelling ("SOCKS5-REP",
+/// "SOCKS5-METHOD", "RFC1929-STATUS", "HTTP"); {0, ""} when there is neither.
+[[nodiscard]] std::pair<int, std::string_view> proxy_code(const dial::proxy_report& p);
+
+/// "socks5h://127.0.0.1:1080" and how the target went: "target localhost:80, sent as a name
+/// (the proxy resolves it)".
+[[nodiscard]] std::string proxy_target_text(const dial::proxy_report& p);
 
 /// One target connected (or not): the row a probe prints, the socket (open only when the row
 /// says Connected) and, for a host, the race.

@@ -89,6 +89,15 @@ Options:
                       sockets too: a listener whose backlog is full never answers).
                       DURATION is a number and a unit: us, ms, s or m (250us, 500ms,
                       1.5s, 1m); a bare number is milliseconds; it must be > 0
+  --proxy URL         reach every HOST:PORT target through a proxy: socks5://HOST:PORT
+                      (SOCKS5, the target's name resolved here), socks5h://HOST:PORT
+                      (SOCKS5, the proxy resolves it) or http://HOST:PORT (HTTP
+                      CONNECT), each with optional USER:PASSWORD@ before the host.
+                      The race is to the proxy's addresses (PEER is the proxy), then
+                      the handshake, within the same --timeout; a refusal by the proxy
+                      is a name too (ProxyAuthenticationFailed, ProxyFailure, ...) with
+                      the proxy's code (SOCKS5-REP (5), HTTP (403)). -v shows the hop;
+                      the password is never printed. Unix targets cannot use it
   --color[=WHEN]      colour the outcome names: green Connected, yellow Timeout and
                       ConnectionTimedOut, red the other errors. WHEN is auto (the
                       default: only when standard output is a terminal, NO_COLOR is
@@ -124,6 +133,7 @@ struct command {
   bool verbose = false;                             // -v: print each race
   std::optional<std::chrono::nanoseconds> timeout;  // --timeout DURATION
   std::string_view first_option{};                  // for "'dial demo' takes no options"
+  std::optional<dial::proxy> proxy{};               // --proxy URL
 };
 
 // Applies one option; a failure is the usage error's message.
@@ -140,6 +150,12 @@ std::expected<void, std::string> apply_option(command& c, std::span<char* const>
     const auto t = dial::cli::parse_duration(v);
     if (!t) return std::unexpected(dial::cli::describe("duration", v, t.error()));
     c.timeout = *t;
+  } else if (a == "--proxy" || a.starts_with("--proxy=")) {
+    if (a == "--proxy" && i + 1 == args.size()) return std::unexpected("--proxy needs a URL");
+    auto p =
+        dial::cli::parse_proxy_option(a == "--proxy" ? std::string_view(args[++i]) : a.substr(8));
+    if (!p) return std::unexpected(p.error());
+    c.proxy = std::move(*p);
   } else {
     return std::unexpected(fmt::format("unknown option '{}'", dial::cli::echo(a)));
   }
@@ -147,8 +163,8 @@ std::expected<void, std::string> apply_option(command& c, std::span<char* const>
 }
 
 std::expected<command, std::string> parse_command_line(std::span<char* const> args) {
-  if (args.empty()) return command{command::usage, {}, false, {}, {}};
-  if (std::string_view(args[0]) == "help") return command{command::help, {}, false, {}, {}};
+  if (args.empty()) return command{command::usage, {}, false, {}, {}, {}};
+  if (std::string_view(args[0]) == "help") return command{command::help, {}, false, {}, {}, {}};
   command c;
   bool options_done = false;  // after "--", everything is an endpoint
   bool want_demo = false;
@@ -158,9 +174,9 @@ std::expected<command, std::string> parse_command_line(std::span<char* const> ar
       if (a == "--") {
         options_done = true;
       } else if (a == "-h" || a == "--help") {
-        return command{command::help, {}, false, {}, {}};
+        return command{command::help, {}, false, {}, {}, {}};
       } else if (a == "--version") {
-        return command{command::version, {}, false, {}, {}};
+        return command{command::version, {}, false, {}, {}, {}};
       } else if (auto ok = apply_option(c, args, i); !ok) {
         return std::unexpected(ok.error());
       }
@@ -198,11 +214,16 @@ int run_probe(const command& c) {
   }
   // Nothing is probed unless every target is well-formed.
   if (bad) return usage_error(fmt::format("targets are HOST:PORT, {}", dial::cli::endpoint_forms));
+  for (const auto& t : targets)
+    if (c.proxy && t.host.empty())
+      return usage_error(fmt::format("--proxy: a Unix target ('{}') cannot go through a proxy",
+                                     dial::cli::echo(t.text)));
   dial::cli::block_stop_signals();  // before the monitor's thread: only it takes them
   std::stop_source stop;
   const std::atomic<std::size_t> none{0};
   dial::cli::scan_monitor monitor(0, false, stop, none);
-  const int status = dial::cli::probe_hosts(targets, {c.verbose, c.timeout, stop.get_token()});
+  const int status =
+      dial::cli::probe_hosts(targets, {c.verbose, c.timeout, stop.get_token(), c.proxy});
   monitor.finish();
   return monitor.interrupted() ? exit_interrupted : status;
 }

@@ -37,7 +37,8 @@ constexpr int exit_failed = 1;
 constexpr int exit_usage = 2;
 constexpr int exit_interrupted = 130;
 
-constexpr std::string_view pipe_help = R"help(Usage: dial pipe TARGET [--timeout DURATION] [-v]
+constexpr std::string_view pipe_help =
+    R"help(Usage: dial pipe TARGET [--timeout DURATION] [--proxy URL] [-v]
 
 Connect to TARGET, then relay: standard input to the connection and the connection to standard
 output, byte for byte (the nc / socat use). Standard output carries nothing but the relayed
@@ -66,8 +67,13 @@ Options:
                       included; the outcome is Timeout). Default 10s. DURATION is a number and
                       a unit: us, ms, s or m; a bare number is milliseconds. The relay itself
                       has no timeout.
+  --proxy URL         connect through a proxy (socks5://, socks5h:// or http://, as for
+                      `dial --proxy`): the race is to the proxy, then its handshake within
+                      the same --timeout; the relay then runs through the tunnel. Not for
+                      Unix targets
   -v, --verbose       print the race on standard error: every DNS answer and every attempt
-                      (as `dial -v` does), then the peer connected to
+                      (as `dial -v` does), the proxy hop with --proxy, then the peer connected
+                      to
   -h, --help          show this help and exit
   --                  end of options: the next argument is the target
 
@@ -94,6 +100,7 @@ struct pipe_command {
   std::string_view target;
   bool verbose = false;
   std::optional<std::chrono::nanoseconds> timeout;
+  std::optional<dial::proxy> proxy;
 };
 
 // The command line, or a usage error's message; --help sets `help` and ends the parse.
@@ -118,6 +125,11 @@ std::expected<pipe_command, std::string> parse_pipe_args(std::span<char* const> 
         const auto t = parse_duration(v);
         if (!t) return std::unexpected(describe("duration", v, t.error()));
         c.timeout = *t;
+      } else if (a == "--proxy" || a.starts_with("--proxy=")) {
+        if (a == "--proxy" && i + 1 == args.size()) return std::unexpected("--proxy needs a URL");
+        auto p = parse_proxy_option(a == "--proxy" ? std::string_view(args[++i]) : a.substr(8));
+        if (!p) return std::unexpected(p.error());
+        c.proxy = std::move(*p);
       } else {
         return std::unexpected(fmt::format("unknown option '{}'", echo(a)));
       }
@@ -486,13 +498,16 @@ void print_connect_failure(const row& r) {
 }
 
 int connect_and_relay(const host_target& t, const pipe_command& c, std::stop_source& stop) {
-  auto conn = connect_target(t, {c.verbose, c.timeout, stop.get_token()});
+  auto conn = connect_target(t, {c.verbose, c.timeout, stop.get_token(), c.proxy});
   if (c.verbose) print_race(stderr, conn.report, t.numeric);
   if (!conn.result.result.connected) {
     print_connect_failure(conn.result);
     return stop.stop_requested() ? exit_interrupted : exit_failed;
   }
-  if (c.verbose)
+  if (c.verbose && c.proxy)
+    fmt::print(stderr, "dial pipe: connected to {} through {} (peer {}) in {}\n", t.text,
+               c.proxy->to_string(), conn.result.peer, time_text(conn.result.result.elapsed));
+  else if (c.verbose)
     fmt::print(stderr, "dial pipe: connected to {} in {}\n", conn.result.peer,
                time_text(conn.result.result.elapsed));
   const int sock = conn.socket.get();
@@ -516,6 +531,9 @@ int pipe_main(std::span<char* const> args) {
   if (!c) return usage(c.error());
   const auto t = parse_probe_target(c->target);
   if (!t) return usage(describe("endpoint", c->target, t.error()));
+  if (c->proxy && t->host.empty())
+    return usage(
+        fmt::format("--proxy: a Unix target ('{}') cannot go through a proxy", echo(c->target)));
   if (!standard_streams_open()) return exit_failed;
   ::signal(SIGPIPE, SIG_IGN);  // a closed reader is EPIPE, named BrokenPipe
   block_stop_signals();        // before the monitor's thread: only it takes them

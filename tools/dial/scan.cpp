@@ -101,6 +101,9 @@ Options:
   --color[=WHEN]          colour the outcome names: auto (on a terminal), always or never
   -h, --help              show this help and exit
 
+A scan connects to every target directly: --proxy is refused here (a proxy would turn a scan
+of many hosts into a scan from the proxy). Probe through a proxy with dial --proxy URL TARGET...
+
 A progress bar (done/total, rate, ETA) is drawn on standard error when it is a terminal.
 Ctrl-C (SIGINT) or SIGTERM stops the scan: connects in flight are canceled, what was found so
 far is printed and the exit status is 130; a second one exits at once.
@@ -229,6 +232,10 @@ std::expected<scan_request, std::string> parse_scan_args(std::span<char* const> 
     } else if (a == "-h" || a == "--help") {
       r.help = true;
       return r;
+    } else if (a == "--proxy" || a.starts_with("--proxy=")) {
+      return std::unexpected(
+          "--proxy does not apply to dial scan: the engine connects to every target directly "
+          "(probe through a proxy with 'dial --proxy URL TARGET...')");
     } else if (a == "--json") {
       r.json = true;
     } else if (a == "-q" || a == "--quiet") {

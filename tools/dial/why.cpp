@@ -26,7 +26,8 @@ using json = nlohmann::ordered_json;
 
 constexpr int exit_ok = 0, exit_failed = 1, exit_usage = 2;
 
-constexpr std::string_view why_help = R"(Usage: dial why TARGET [--timeout DURATION] [--json]
+constexpr std::string_view why_help =
+    R"(Usage: dial why TARGET [--timeout DURATION] [--proxy URL] [--json]
 
 Why can't this host connect? Each step, in order:
   resolution  which source answered (numeric, the hosts file, or the DNS servers of
@@ -41,9 +42,18 @@ Why can't this host connect? Each step, in order:
 
 TARGET is HOST:PORT (a name, a.b.c.d or [v6addr]), or unix:/path or unix:@name.
 
+With --proxy, the resolution, route and attempt steps are the proxy's own (its host and
+port), and one more step follows:
+  proxy hop   the target as sent (an address resolved here for socks5://, a name for
+              socks5h:// and http://), the handshake's outcome and the proxy's own
+              code (SOCKS5-REP, SOCKS5-METHOD, RFC1929-STATUS, HTTP), what it means
+
 Options:
   --timeout DURATION  limit for the lookup and for each attempt (default 10s;
                       units us, ms, s, m; a bare number is milliseconds)
+  --proxy URL         reach TARGET through a proxy: socks5://, socks5h:// or http://,
+                      [USER:PASSWORD@]HOST:PORT (as for `dial --proxy`; the password
+                      is never printed)
   --json              print the same as one JSON object
   --color[=WHEN]      colour the attempts' outcomes: auto (on a terminal), always or never
   -h, --help          show this help and exit
@@ -204,12 +214,63 @@ json route_json(const address_step& s) {
               {"error", r.error},        {"text", route_text(r)}};
 }
 
+std::string hop_time(const dial::proxy_report& h) {
+  if (h.start == clock_type::time_point{}) return "-";
+  return time_text(h.end - h.start);
+}
+
+void print_hop(const dial::proxy& p, const std::optional<dial::proxy_report>& hop,
+               const std::optional<explanation>& meaning) {
+  if (!hop) {
+    fmt::print("proxy hop   not tried: no address of the proxy {} connected\n", p.to_string());
+    return;
+  }
+  fmt::print("proxy hop   {}\n", proxy_target_text(*hop));
+  const auto [code, spelled] = proxy_code(*hop);
+  const std::string_view n = hop->outcome ? "Connected" : dial::name(hop->outcome.error());
+  fmt::print("  {:<9} {}  {}  {}\n", dial::name(hop->step), paint_outcome(n),
+             code_text(code, spelled), hop_time(*hop));
+  if (!hop->reply_text.empty()) fmt::print("  reply     {} {}\n", hop->reply, hop->reply_text);
+  if (!hop->bound.empty())
+    fmt::print("  bound     {} (the proxy's side of the tunnel)\n", hop->bound);
+  fmt::print("  means     {}\n", meaning->meaning);
+  fmt::print("  to do     {}\n", meaning->advice);
+}
+
+json proxy_json(const dial::proxy& p, const std::optional<dial::proxy_report>& hop,
+                const std::optional<explanation>& meaning) {
+  json j = {{"url", p.to_string()}, {"kind", std::string(dial::scheme(p.kind))}};
+  if (!hop) {
+    j["hop"] = nullptr;
+    return j;
+  }
+  json resolved = json::array();
+  for (const auto& a : hop->target_addresses) resolved.push_back(a.to_string());
+  const auto [code, spelled] = proxy_code(*hop);
+  j["hop"] = {
+      {"target", fmt::format("{}:{}", hop->target_host, hop->target_port)},
+      {"target_sent", hop->target_sent.empty() ? json(nullptr) : json(hop->target_sent)},
+      {"resolved_here", resolved},
+      {"step", std::string(dial::name(hop->step))},
+      {"outcome", std::string(hop->outcome ? "Connected" : dial::name(hop->outcome.error()))},
+      {"reply", hop->reply < 0 ? json(nullptr) : json(hop->reply)},
+      {"reply_text", hop->reply_text},
+      {"code", code},
+      {"code_text", code_text(code, spelled)},
+      {"bound", hop->bound.empty() ? json(nullptr) : json(hop->bound)},
+      {"time_us", hop->start == clock_type::time_point{} ? 0.0 : ms(hop->end - hop->start) * 1e3},
+      {"meaning", meaning->meaning},
+      {"advice", meaning->advice}};
+  return j;
+}
+
 }  // namespace
 
 int why_main(std::span<char* const> args) {
   std::optional<std::string_view> target;
   std::chrono::nanoseconds timeout = std::chrono::seconds(10);
   bool as_json = false;
+  std::optional<dial::proxy> proxy;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "-h" || a == "--help") {
@@ -218,6 +279,17 @@ int why_main(std::span<char* const> args) {
     }
     if (a == "--json") {
       as_json = true;
+    } else if (a == "--proxy" || a.starts_with("--proxy=")) {
+      if (a == "--proxy" && i + 1 == args.size()) {
+        fmt::print(stderr, "dial why: --proxy needs a URL\n");
+        return exit_usage;
+      }
+      auto p = parse_proxy_option(a == "--proxy" ? std::string_view(args[++i]) : a.substr(8));
+      if (!p) {
+        fmt::print(stderr, "dial why: {}\n", p.error());
+        return exit_usage;
+      }
+      proxy = std::move(*p);
     } else if (a == "--timeout" || a.starts_with("--timeout=")) {
       if (a == "--timeout" && i + 1 == args.size()) {
         fmt::print(stderr, "dial why: --timeout needs a duration\n");
@@ -251,6 +323,10 @@ int why_main(std::span<char* const> args) {
   const auto e = parse_endpoint(*target);
   std::string host;
   std::uint16_t port = 0;
+  if (e && e->value.is_unix() && proxy) {
+    fmt::print(stderr, "dial why: --proxy: a Unix target cannot go through a proxy\n");
+    return exit_usage;
+  }
   if (e && e->value.is_unix()) {
     addresses.push_back(e->value);
   } else {
@@ -268,7 +344,9 @@ int why_main(std::span<char* const> args) {
       fmt::print(stderr, "dial why: targets are HOST:PORT, {}\n", endpoint_forms);
       return exit_usage;
     }
-    res = resolve_step(host, port, clock_type::now() + timeout);
+    // Through a proxy, the steps up to the attempt are the proxy's own.
+    res = proxy ? resolve_step(proxy->host, proxy->port, clock_type::now() + timeout)
+                : resolve_step(host, port, clock_type::now() + timeout);
     for (const auto& a : res->answers)
       for (const auto& x : a.addresses) addresses.push_back(x);
     sort_destinations(addresses);
@@ -283,6 +361,21 @@ int why_main(std::span<char* const> args) {
                         s.route ? &*s.route : nullptr, to);
     connected = connected || s.attempt.connected;
     steps.push_back(std::move(s));
+  }
+  // The proxy hop, once the proxy itself can be reached: the same connect the probe makes.
+  std::optional<dial::proxy_report> hop;
+  std::optional<explanation> hop_meaning;
+  if (proxy && connected) {
+    dial::connect_to_host_options o;
+    o.proxy = proxy;
+    o.deadline = clock_type::now() + timeout;
+    auto r = dial::connect_to_host(host, port, o);
+    connected = bool(r);
+    hop = r ? r->report.proxy : r.error().report.proxy;
+    const std::string_view n = r ? "Connected" : dial::name(r.error().error);
+    hop_meaning = hop->step == dial::proxy_step::resolve_target && n != "InvalidHostName"
+                      ? explain_resolution(n, host, {})
+                      : explain_proxy(n, *hop);
   }
   std::optional<explanation> resolution_meaning;
   if (res && !res->error.empty())
@@ -328,6 +421,7 @@ int why_main(std::span<char* const> args) {
                        {"meaning", s.meaning.meaning},
                        {"advice", s.meaning.advice}});
     j["addresses"] = addrs;
+    if (proxy) j["proxy"] = proxy_json(*proxy, hop, hop_meaning);
     j["connected"] = connected;
     fmt::print("{}\n", j.dump(2));
     std::fflush(stdout);
@@ -335,6 +429,9 @@ int why_main(std::span<char* const> args) {
   }
 
   fmt::print("dial why {}\n", *target);
+  if (proxy)
+    fmt::print("proxy       {}: the steps below reach the proxy, then ask it for {}\n",
+               proxy->to_string(), *target);
   if (res) {
     if (res->source == "numeric")
       fmt::print("resolution  {} is a numeric address: nothing to look up\n", res->host);
@@ -363,7 +460,7 @@ int why_main(std::span<char* const> args) {
     }
   }
   for (const auto& s : steps) {
-    fmt::print("address     {}\n", s.to.to_string());
+    fmt::print("address     {}{}\n", s.to.to_string(), proxy ? " (the proxy)" : "");
     if (s.to.is_ip())
       fmt::print("  route     {}\n",
                  s.route ? route_text(*s.route) : fmt::format("unknown ({})", s.route_unavailable));
@@ -372,7 +469,21 @@ int why_main(std::span<char* const> args) {
     fmt::print("  means     {}\n", s.meaning.meaning);
     fmt::print("  to do     {}\n", s.meaning.advice);
   }
-  if (connected) {
+  if (proxy) print_hop(*proxy, hop, hop_meaning);
+  if (proxy && hop) {
+    const auto [code, spelled] = proxy_code(*hop);
+    if (connected)
+      fmt::print("verdict     connects: {} through {}\n", *target, proxy->to_string());
+    else
+      fmt::print("verdict     cannot connect: through {}: {} {} {}\n", proxy->to_string(), *target,
+                 dial::name(hop->outcome.error()), code_text(code, spelled));
+  } else if (proxy && !steps.empty()) {
+    std::string names;
+    for (const auto& s : steps)
+      names += fmt::format("{}{} {}", names.empty() ? "" : "; ", s.to.to_string(), s.attempt.name);
+    fmt::print("verdict     cannot connect: the proxy {} cannot be reached: {}\n",
+               proxy->to_string(), names);
+  } else if (connected) {
     for (const auto& s : steps)
       if (s.attempt.connected) {
         fmt::print("verdict     connects: {} accepted the connection\n", s.to.to_string());

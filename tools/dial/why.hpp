@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "dial/dialer.hpp"
 #include "route.hpp"
 
 namespace dial::cli {
@@ -29,6 +30,10 @@ struct explanation {
 /// asked ("127.0.0.1:53"; empty: the hosts file or the system resolver).
 [[nodiscard]] explanation explain_resolution(std::string_view name, std::string_view host,
                                              std::string_view servers);
+
+/// Explains the outcome of a proxy hop (Connected or connect_to_host's name, as the hop's
+/// report holds it): what the proxy's reply means and what to do.
+[[nodiscard]] explanation explain_proxy(std::string_view name, const dial::proxy_report& hop);
 
 /// `dial why` with its arguments (after "why"); returns the exit status: 0 when an address
 /// connected, 1 when none did, 2 for a usage error.

@@ -17,6 +17,7 @@ _dial() {
   case $prev in
     --timeout) COMPREPLY=($(compgen -W "250ms 500ms 1s 2s 10s 1m" -- "$cur")); return ;;
     -p | --ports | --concurrency | --threads | --rate) return ;;
+    --proxy) COMPREPLY=($(compgen -W "socks5:// socks5h:// http://" -- "$cur")); return ;;
     -i | --input) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --backend) COMPREPLY=($(compgen -W "auto io_uring epoll" -- "$cur")); return ;;
     --show) COMPREPLY=($(compgen -W "closed" -- "$cur")); return ;;
@@ -26,13 +27,13 @@ _dial() {
     scan)
       words="-p --ports -i --input -4 -6 --rate --timeout --concurrency --threads --backend
              --show --json -q --quiet $color_opts -h --help" ;;
-    why) words="--timeout --json $color_opts -h --help" ;;
-    pipe) words="--timeout -v --verbose $color_opts -h --help --" ;;
+    why) words="--timeout --proxy --json $color_opts -h --help" ;;
+    pipe) words="--timeout --proxy -v --verbose $color_opts -h --help --" ;;
     demo) words="$color_opts" ;;
     help) return ;;
     *)
       if [[ $cur == -* ]]; then
-        words="-v --verbose --timeout $color_opts -h --help --version --"
+        words="-v --verbose --timeout --proxy $color_opts -h --help --version --"
       else
         words="scan why pipe demo help"
       fi ;;
