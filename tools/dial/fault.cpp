@@ -159,7 +159,7 @@ std::expected<double, parse_problem> parse_rate(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), p);
   const auto at = static_cast<std::size_t>(end - text.data());
   if (ec != std::errc{} || at != text.size() || !(p >= 0.0 && p <= 1.0))
-    return std::unexpected(parse_problem{"InvalidRate", ec == std::errc{} ? at : 0,
+    return std::unexpected(parse_problem{"InvalidRate", ec == std::errc{} && at != text.size() ? at : 0,
                                          "a rate is a number from 0 to 1", "as in 0.3"});
   return p;
 }
