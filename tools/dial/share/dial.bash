@@ -8,7 +8,7 @@ _dial() {
   local i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
-      scan | why | pipe | demo | help) command=${COMP_WORDS[i]}; break ;;
+      scan | why | pipe | fault | demo | help) command=${COMP_WORDS[i]}; break ;;
       -*) ;;
       *) break ;;  # a target: a probe, no command
     esac
@@ -17,7 +17,8 @@ _dial() {
   case $prev in
     --timeout) COMPREPLY=($(compgen -W "250ms 500ms 1s 2s 10s 1m" -- "$cur")); return ;;
     -p | --ports | --concurrency | --threads | --rate) return ;;
-    -i | --input) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --refuse | --drop | --delay | --errno | --seed) return ;;  # dial fault: DEST, a seed
+    -i | --input | --log) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --backend) COMPREPLY=($(compgen -W "auto io_uring epoll" -- "$cur")); return ;;
     --show) COMPREPLY=($(compgen -W "closed" -- "$cur")); return ;;
   esac
@@ -28,13 +29,16 @@ _dial() {
              --show --json -q --quiet $color_opts -h --help" ;;
     why) words="--timeout --json $color_opts -h --help" ;;
     pipe) words="--timeout -v --verbose $color_opts -h --help --" ;;
+    fault)
+      words="--refuse --drop --delay --errno --rate --seed -v --verbose --log --no-io-uring
+             -h --help --" ;;
     demo) words="$color_opts" ;;
     help) return ;;
     *)
       if [[ $cur == -* ]]; then
         words="-v --verbose --timeout $color_opts -h --help --version --"
       else
-        words="scan why pipe demo help"
+        words="scan why pipe fault demo help"
       fi ;;
   esac
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
