@@ -39,13 +39,11 @@ struct destination_parse_failure {
   std::size_t offset;   ///< bytes from the start of the text
 };
 
-/// Where a rule applies. The forms (docs/fault.md):
-///   a.b.c.d:PORT, [v6addr]:PORT      one address
-///   NAME:PORT                        every address NAME resolves to, resolved once, now
-///   a.b.c.d/N:PORT, [v6addr]/N:PORT  a network (N bits of prefix)
-///   *:PORT                           any IPv4 or IPv6 address
-///   unix:/path, unix:@name           one Unix socket (a path as the program spells it)
-/// An IPv4-mapped IPv6 address (::ffff:127.0.0.1, from an AF_INET6 socket) is matched as the
+/// Where a rule applies. The forms (docs/fault.md): `a.b.c.d:PORT` and `[v6addr]:PORT` (one
+/// address); `NAME:PORT` (every address NAME resolves to, resolved once, now); `a.b.c.d/N:PORT`
+/// and `[v6addr]/N:PORT` (a network, N bits of prefix); `*:PORT` (any IPv4 or IPv6 address);
+/// `unix:/path` and `unix:@name` (one Unix socket, its path as the program spells it).
+/// An IPv4-mapped IPv6 address (\::ffff:127.0.0.1, from an AF_INET6 socket) is matched as the
 /// IPv4 address it carries, by IPv4 and IPv6 rules alike.
 class DIAL_API destination {
  public:
@@ -72,8 +70,8 @@ class DIAL_API destination {
 
 /// One rule: what happens to a connect to `to`, for a fraction `rate` of the matching ones.
 struct fault_rule {
-  destination to;
-  fault_action action = fault_action::refuse;
+  destination to;                              ///< where it applies
+  fault_action action = fault_action::refuse;  ///< what it does
   /// drop: ETIMEDOUT after this (none: never, until the program gives up); delay: the wait.
   std::optional<std::chrono::nanoseconds> duration{};
   int error = 0;       ///< fail: the errno the program sees
@@ -113,7 +111,9 @@ class DIAL_API fault_plan {
   /// Adds a rule made elsewhere (dial fault's parser); the pending rate() does not apply.
   fault_plan& add(fault_rule rule);
 
+  /// The rules, in the order they are tried.
   [[nodiscard]] const std::vector<fault_rule>& rules() const noexcept { return rules_; }
+  /// The seed of the rate decisions.
   [[nodiscard]] std::uint64_t seed() const noexcept { return seed_; }
 
  private:
@@ -145,7 +145,9 @@ struct fault_event {
 /// kernel refuses the filter (Linux before 5.9, a seccomp policy that forbids it).
 class DIAL_API fault_scope {
  public:
+  /// Makes `plan` the one that applies, until this scope ends.
   explicit fault_scope(fault_plan plan);
+  /// Ends the scope: the plan before it applies again (none: every connect goes on).
   ~fault_scope();
   fault_scope(const fault_scope&) = delete;
   fault_scope& operator=(const fault_scope&) = delete;

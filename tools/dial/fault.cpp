@@ -190,14 +190,16 @@ std::optional<std::string_view> option_value(std::span<char* const> args, std::s
 std::expected<fault_command, std::string> parse_fault_args(std::span<char* const> args,
                                                            bool& help) {
   fault_command c;
-  std::optional<double> rate;
+  double rate = 1.0;  // for the next rule
+  bool rate_pending = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     const std::string_view opt = a.substr(0, a.find('='));
     if (a == "--") {
       c.command = args.subspan(i + 1);
       if (c.command.empty()) return std::unexpected("no command after '--'");
-      if (rate) return std::unexpected("--rate applies to the next rule, and none follows");
+      if (rate_pending)
+        return std::unexpected("--rate applies to the next rule, and none follows");
       return c;
     }
     if (a == "-h" || a == "--help") {
@@ -213,8 +215,8 @@ std::expected<fault_command, std::string> parse_fault_args(std::span<char* const
       const std::string_view word = args[++i];
       auto r = parse_rule(a, word);
       if (!r) return std::unexpected(describe("rule", word, r.error()));
-      r->rate = rate.value_or(1.0);
-      rate.reset();
+      r->rate = rate_pending ? rate : 1.0;
+      rate_pending = false;
       c.plan.add(std::move(*r));
     } else if (opt == "--rate" || opt == "--seed" || opt == "--log") {
       const auto v = option_value(args, i, opt);
@@ -225,6 +227,7 @@ std::expected<fault_command, std::string> parse_fault_args(std::span<char* const
         const auto p = parse_rate(*v);
         if (!p) return std::unexpected(describe("rate", *v, p.error()));
         rate = *p;
+        rate_pending = true;
       } else {
         const auto s = parse_seed(*v);
         if (!s) return std::unexpected(describe("seed", *v, s.error()));
