@@ -35,8 +35,8 @@ enum class fault_action : std::uint8_t {
 /// InvalidIpv4 or MissingPort, or a resolver's name such as UnknownHostName for a host name that
 /// did not resolve) and the byte offset in the text where the problem is.
 struct destination_parse_failure {
-  error_id error;       ///< dial::name(error) is "InvalidPort", "UnknownHostName", ...
-  std::size_t offset;   ///< bytes from the start of the text
+  error_id error;      ///< dial::name(error) is "InvalidPort", "UnknownHostName", ...
+  std::size_t offset;  ///< bytes from the start of the text
 };
 
 /// Where a rule applies. The forms (docs/fault.md): `a.b.c.d:PORT` and `[v6addr]:PORT` (one
@@ -125,14 +125,15 @@ class DIAL_API fault_plan {
 
 /// What the supervisor did with one intercepted call.
 struct fault_event {
-  std::uint64_t index = 0;  ///< 0, 1, 2, ...: the calls in the order the supervisor saw them
-  int tid = 0;              ///< the calling thread's id (its process's pid when single-threaded)
-  std::string destination;  ///< "127.0.0.1:5432", "[::1]:80", "unix:/run/x.sock"; "-" for none
-  std::size_t rule = 0;     ///< 1-based index of the rule that took it; 0: none
-  std::string_view outcome; ///< "continue", "refuse", "drop", "delay", "errno", "io_uring"
-  int error = 0;            ///< the errno the call returns (0: the real call is made)
+  std::uint64_t index = 0;   ///< 0, 1, 2, ...: the calls in the order the supervisor saw them
+  int tid = 0;               ///< the calling thread's id (its process's pid when single-threaded)
+  std::string destination;   ///< "127.0.0.1:5432", "[::1]:80", "unix:/run/x.sock"; "-" for none
+  std::size_t rule = 0;      ///< 1-based index of the rule that took it; 0: none
+  std::string_view outcome;  ///< "continue", "refuse", "drop", "delay", "errno", "io_uring",
+                             ///< "gone" (the caller died before it was answered)
+  int error = 0;             ///< the errno the call returns (0: the real call is made)
   std::optional<std::chrono::nanoseconds> duration{};  ///< drop, delay: the rule's duration
-  std::string_view how{};   ///< drop: "held" (blocking) or "pending" (non-blocking, real SYNs)
+  std::string_view how{};  ///< drop: "held" (blocking) or "pending" (non-blocking, real SYNs)
   std::chrono::nanoseconds at{};  ///< when, since the supervisor started
 };
 
@@ -170,9 +171,9 @@ struct run_options {
 
 /// Why run_with_faults could not run the command: the name, the OS code and the step.
 struct run_failure {
-  error_id error;          ///< BackendUnavailable: the kernel refused the filter; ...
-  int native = 0;          ///< the errno
-  std::string_view step;   ///< "seccomp", "fork", "exec", ...
+  error_id error;         ///< BackendUnavailable: the kernel refused the filter; ...
+  int native = 0;         ///< the errno
+  std::string_view step;  ///< "seccomp", "fork", "exec", ...
 };
 
 /// Runs `argv` (argv[0] looked up in PATH) with its connects under `plan`, as `dial fault`
@@ -180,8 +181,10 @@ struct run_failure {
 /// every notification of it and of its children and threads, forwards SIGINT, SIGTERM, SIGHUP
 /// and SIGQUIT to it, and returns when the command has ended and nothing holds the filter any
 /// more. The result is the command's exit status, 128 + the signal when a signal ended it, 127
-/// when it could not be run (exec failed: said on standard error). Does not correspond to a
-/// single system call.
+/// when it could not be run (exec failed: said on standard error). The signals are blocked in
+/// the calling thread while it runs and taken through a signalfd; in a threaded caller the other
+/// threads should block them too, or the kernel may deliver one to them instead. Does not
+/// correspond to a single system call.
 [[nodiscard]] DIAL_API std::expected<int, run_failure> run_with_faults(
     const fault_plan& plan, std::span<char* const> argv, const run_options& options = {});
 

@@ -85,7 +85,8 @@ std::expected<destination, failure> destination::parse(std::string_view text) {
   std::string host;
   if (text.front() == '[') {
     const auto close = text.find(']');
-    if (close == std::string_view::npos) return fail_at(error_id::unterminated_bracket, text.size());
+    if (close == std::string_view::npos)
+      return fail_at(error_id::unterminated_bracket, text.size());
     host = std::string(text.substr(1, close - 1));
     at = close + 1;
   } else if (text.starts_with("*")) {
@@ -101,7 +102,8 @@ std::expected<destination, failure> destination::parse(std::string_view text) {
     d.port_ = *port;
     return d;
   }
-  if (host.empty()) return fail_at(error_id::empty_input, 0);
+  if (host.empty())  // "::1:80": IPv6 without its brackets reads as an empty host
+    return fail_at(text.front() == ':' ? error_id::unknown_form : error_id::empty_input, 0);
   const bool bracketed = text.front() == '[';
   const auto literal = address::parse(bracketed ? "[" + host + "]:1" : host + ":1");
   const bool v6 = bracketed;
@@ -174,13 +176,13 @@ fault_plan& fault_plan::add_parsed(std::string_view to, fault_rule rule) {
 }
 
 fault_plan& fault_plan::refuse(std::string_view to) {
-  return add_parsed(to, {{}, fault_action::refuse, {}, ECONNREFUSED, 1.0,
-                         "--refuse " + std::string(to)});
+  return add_parsed(
+      to, {{}, fault_action::refuse, {}, ECONNREFUSED, 1.0, "--refuse " + std::string(to)});
 }
 
 fault_plan& fault_plan::drop(std::string_view to, std::optional<std::chrono::nanoseconds> after) {
-  return add_parsed(to, {{}, fault_action::drop, after, ETIMEDOUT, 1.0,
-                         "--drop " + std::string(to)});
+  return add_parsed(to,
+                    {{}, fault_action::drop, after, ETIMEDOUT, 1.0, "--drop " + std::string(to)});
 }
 
 fault_plan& fault_plan::delay(std::string_view to, std::chrono::nanoseconds by) {
@@ -188,14 +190,19 @@ fault_plan& fault_plan::delay(std::string_view to, std::chrono::nanoseconds by) 
 }
 
 fault_plan& fault_plan::fail(std::string_view to, int error) {
-  return add_parsed(to, {{}, fault_action::fail, {}, error, 1.0,
+  return add_parsed(to, {{},
+                         fault_action::fail,
+                         {},
+                         error,
+                         1.0,
                          "--errno " + std::string(to) + "=" + std::string(errno_name(error))});
 }
 
 fault_plan& fault_plan::fail(std::string_view to, std::string_view errno_text) {
   const auto e = errno_from_name(errno_text);
-  if (!e) throw std::invalid_argument("dial::testing: no errno is called '" +
-                                      std::string(errno_text) + "'");
+  if (!e)
+    throw std::invalid_argument("dial::testing: no errno is called '" + std::string(errno_text) +
+                                "'");
   return fail(to, *e);
 }
 

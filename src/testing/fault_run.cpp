@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "testing/fault_supervisor.hpp"
 
@@ -60,20 +61,26 @@ int receive_listener(int sock) noexcept {
   return fd;
 }
 
-// The child: the filter, the listener to the parent, the command. Only what is safe after fork
-// in a single-threaded parent (libseccomp allocates: the caller is documented to be one).
-[[noreturn]] void run_child(int sock, std::span<char* const> argv, const sigset_t& old_mask) {
+void say(const char* text) noexcept { (void)!::write(STDERR_FILENO, text, std::strlen(text)); }
+
+// The child: the filter, the listener to the parent, the command. Only system calls (and
+// strerror's static texts) after fork: a threaded caller's locks may be held by no one here.
+[[noreturn]] void run_child(int sock, const detail::filter_program& prog, char* const* args,
+                            const sigset_t& old_mask) {
   ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
-  const auto listener = detail::install_filter({});
+  const auto listener = detail::load_filter(prog, false);
   send_listener(sock, listener ? *listener : -1, listener ? 0 : listener.error());
   if (!listener) ::_exit(126);
   ::close(*listener);  // the parent has its own (close-on-exec anyway)
   ::close(sock);
-  std::vector<char*> args(argv.begin(), argv.end());
-  args.push_back(nullptr);
-  ::execvp(args[0], args.data());
-  std::fprintf(stderr, "dial fault: cannot run '%s': %s\n", args[0], std::strerror(errno));
-  ::_exit(errno == ENOENT ? 127 : 126);
+  ::execvp(args[0], args);
+  const int e = errno;
+  say("dial fault: cannot run '");
+  say(args[0]);
+  say("': ");
+  say(std::strerror(e));
+  say("\n");
+  ::_exit(e == ENOENT ? 127 : 126);
 }
 
 error_id name_of_setup_errno(int e) noexcept {
@@ -110,10 +117,13 @@ int status_of(int wstatus) noexcept {
 
 }  // namespace
 
-std::expected<int, run_failure> run_with_faults(const fault_plan& plan,
-                                                std::span<char* const> argv,
+std::expected<int, run_failure> run_with_faults(const fault_plan& plan, std::span<char* const> argv,
                                                 const run_options& options) {
   if (argv.empty()) return failed(EINVAL, "exec");
+  const auto prog = detail::compile_filter({});
+  if (!prog) return failed(prog.error(), "seccomp");
+  std::vector<char*> args(argv.begin(), argv.end());
+  args.push_back(nullptr);
   sigset_t watched;
   sigemptyset(&watched);
   for (const int s : forwarded) sigaddset(&watched, s);
@@ -136,7 +146,7 @@ std::expected<int, run_failure> run_with_faults(const fault_plan& plan,
     ::close(pair[1]);
     return failed(e, "fork");
   }
-  if (child == 0) run_child(pair[1], argv, old_mask);
+  if (child == 0) run_child(pair[1], *prog, args.data(), old_mask);
   ::close(pair[1]);
   const int got = receive_listener(pair[0]);
   ::close(pair[0]);

@@ -51,7 +51,8 @@ class in_process {
 
  private:
   in_process() {
-    const auto listener = detail::install_filter({.all_threads = true, .pass_own_connects = true});
+    const auto prog = detail::compile_filter({.pass_own_connects = true});
+    const auto listener = prog ? detail::load_filter(*prog, true) : std::unexpected(prog.error());
     if (!listener)
       throw std::system_error(listener.error(), std::generic_category(),
                               "dial::testing::fault_scope: the seccomp filter");
@@ -79,8 +80,8 @@ class in_process {
       sup.set_plan(nullptr, {}, false);
     } else {
       const std::uint64_t id = stack_.back().id;
-      sup.set_plan(stack_.back().plan, [this, id](const fault_event& e) { record(id, e); },
-                   false);
+      sup.set_plan(
+          stack_.back().plan, [this, id](const fault_event& e) { record(id, e); }, false);
     }
     applied_ = generation_;
     applied_cv_.notify_all();

@@ -1,6 +1,7 @@
-// src/testing/fault_supervisor.cpp: the filter (libseccomp) and the supervisor's answers (the
-// SECCOMP_IOCTL_NOTIF_* calls themselves: libseccomp 2.5 turns every failure of them into
-// ECANCELED, and ENOENT, "the caller is gone", is one the supervisor must tell apart).
+// src/testing/fault_supervisor.cpp: the filter (compiled by libseccomp, loaded with seccomp(2))
+// and the supervisor's answers (the SECCOMP_IOCTL_NOTIF_* calls themselves: libseccomp 2.5 turns
+// every failure of them into ECANCELED, and ENOENT, "the caller is gone", is one the supervisor
+// must tell apart).
 #include "testing/fault_supervisor.hpp"
 
 #include <fcntl.h>
@@ -9,6 +10,8 @@
 #include <netinet/tcp.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -25,26 +28,48 @@ namespace dial::testing::detail {
 
 // ---- the filter ----------------------------------------------------------------------------
 
-std::expected<int, int> install_filter(const filter_options& options) noexcept {
+std::expected<filter_program, int> compile_filter(const filter_options& options) {
   scmp_filter_ctx ctx = ::seccomp_init(SCMP_ACT_ALLOW);
   if (ctx == nullptr) return std::unexpected(ENOMEM);
   // Another architecture's calls (an i386 or x32 program) pass: they are not intercepted
   // (docs/fault.md), rather than killed, libseccomp's default.
   int rc = ::seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
-  if (rc == 0 && options.all_threads) rc = ::seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
   if (rc == 0)
-    rc = options.pass_own_connects
-             ? ::seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 1,
-                                  SCMP_A2(SCMP_CMP_NE, own_connect_length))
-             : ::seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0);
+    rc = options.pass_own_connects ? ::seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 1,
+                                                        SCMP_A2(SCMP_CMP_NE, own_connect_length))
+                                   : ::seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0);
   // io_uring's connects bypass seccomp: its setup is seen, to be reported or refused.
   if (rc == 0) rc = ::seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(io_uring_setup), 0);
-  if (rc == 0) rc = ::seccomp_load(ctx);  // sets no_new_privs first (SCMP_FLTATR_CTL_NNP)
-  const int fd = rc == 0 ? ::seccomp_notify_fd(ctx) : -1;
-  ::seccomp_release(ctx);  // the listener stays open
+  // The BPF program itself (libseccomp 2.5 exports it to a descriptor only), so that a forked
+  // child can load it with two system calls and nothing that allocates.
+  const int fd = rc == 0 ? ::memfd_create("dial-fault-bpf", MFD_CLOEXEC) : -1;
+  if (rc == 0 && fd < 0) rc = -errno;
+  if (rc == 0) rc = ::seccomp_export_bpf(ctx, fd);
+  ::seccomp_release(ctx);
+  filter_program prog;
+  const off_t size = rc == 0 ? ::lseek(fd, 0, SEEK_END) : 0;
+  prog.resize(static_cast<std::size_t>(size > 0 ? size : 0) / sizeof(sock_filter));
+  const auto bytes = static_cast<ssize_t>(prog.size() * sizeof(sock_filter));
+  if (rc == 0 &&
+      (prog.empty() || ::pread(fd, prog.data(), static_cast<std::size_t>(bytes), 0) != bytes))
+    rc = -EIO;
+  if (fd >= 0) ::close(fd);
   if (rc != 0) return std::unexpected(-rc);
-  if (fd < 0) return std::unexpected(-fd);
-  return fd;
+  return prog;
+}
+
+std::expected<int, int> load_filter(const filter_program& prog, bool all_threads) noexcept {
+  // no_new_privs is what lets an unprivileged process install a filter.
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return std::unexpected(errno);
+  sock_fprog fprog{static_cast<unsigned short>(prog.size()), const_cast<sock_filter*>(prog.data())};
+  // TSYNC with a listener needs TSYNC_ESRCH (Linux 5.7): a thread that cannot be synchronised
+  // is ESRCH, not its id in place of the listener.
+  const unsigned flags =
+      SECCOMP_FILTER_FLAG_NEW_LISTENER |
+      (all_threads ? SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH : 0u);
+  const long fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
+  if (fd < 0) return std::unexpected(errno);
+  return static_cast<int>(fd);
 }
 
 // ---- decisions -----------------------------------------------------------------------------
@@ -152,7 +177,8 @@ struct supervisor::blackhole {
     b->listener = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     b->filler = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (b->listener < 0 || b->filler < 0 ||
-        ::bind(b->listener, sa, family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6)) != 0 ||
+        ::bind(b->listener, sa, family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6)) !=
+            0 ||
         ::listen(b->listener, 0) != 0 || ::getsockname(b->listener, sa, &len) != 0 ||
         ::connect(b->filler, sa, own_connect_length) != 0)
       return nullptr;
@@ -233,7 +259,7 @@ void supervisor::handle_connect(const seccomp_notif& n, fault_event& e) {
     return;
   }
   const auto to = read ? address::from_native(reinterpret_cast<const sockaddr*>(&ss),
-                                               static_cast<socklen_t>(len))
+                                              static_cast<socklen_t>(len))
                        : std::unexpected(address_native_error{});
   if (!to || !plan_) {  // not an address rules can name (AF_UNSPEC, AF_NETLINK...), or no plan
     if (to) e.destination = to->to_string();
@@ -315,8 +341,8 @@ std::optional<int> supervisor::pending_connect(const seccomp_notif& n, const fau
         const int forever = 127;  // Linux's most SYN retransmissions
         (void)::setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &forever, sizeof forever);
       }
-      const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&hole->where),
-                               own_connect_length);
+      const int rc =
+          ::connect(fd, reinterpret_cast<const sockaddr*>(&hole->where), own_connect_length);
       if (rc != 0 && (errno == EINPROGRESS || errno == EALREADY)) result = errno;
     }
   }

@@ -2,6 +2,7 @@
 // by fault_scope (a thread of this process) and run_with_faults (`dial fault`).
 #pragma once
 
+#include <linux/filter.h>
 #include <poll.h>
 
 #include <chrono>
@@ -24,13 +25,19 @@ namespace dial::testing::detail {
 inline constexpr unsigned own_connect_length = 127;
 
 struct filter_options {
-  bool all_threads = false;        ///< every thread of the process (TSYNC), not only the caller
   bool pass_own_connects = false;  ///< connects of own_connect_length bytes are not notified
 };
 
-/// Sets no_new_privs and installs the filter (connect and io_uring_setup notify, everything else
-/// passes; other architectures' calls pass too). The listener, close-on-exec, or the errno.
-[[nodiscard]] std::expected<int, int> install_filter(const filter_options& options) noexcept;
+/// The BPF program of the filter: connect and io_uring_setup notify, everything else passes
+/// (other architectures' calls too). Or the errno.
+using filter_program = std::vector<sock_filter>;
+[[nodiscard]] std::expected<filter_program, int> compile_filter(const filter_options& options);
+
+/// Sets no_new_privs and installs `prog` on the calling thread (all_threads: on every thread of
+/// the process, TSYNC). Only system calls: safe in a child forked from a threaded process. The
+/// listener, close-on-exec, or the errno.
+[[nodiscard]] std::expected<int, int> load_filter(const filter_program& prog,
+                                                  bool all_threads) noexcept;
 
 /// Called with every decision.
 using event_sink = std::function<void(const fault_event&)>;

@@ -127,7 +127,8 @@ TEST(FaultScope, OtherThreadsAndForkedChildrenAreCovered) {
 
 TEST(FaultScope, MappedIpv6IsMatchedAsIpv4) {
   auto target = t::tcp_listener(AF_INET);
-  const fault_scope scope(fault_plan().refuse("127.0.0.0/8:" + std::to_string(target.where.port())));
+  const fault_scope scope(
+      fault_plan().refuse("127.0.0.0/8:" + std::to_string(target.where.port())));
   EXPECT_EQ(raw_connect(t::ip("::ffff:127.0.0.1", target.where.port()), AF_INET6), ECONNREFUSED);
 }
 

@@ -28,7 +28,8 @@ namespace dt = dial::testing;
 constexpr int exit_usage = 2;
 constexpr int exit_cannot = 125;  // as env(1) and timeout(1): the tool itself failed
 
-constexpr std::string_view fault_help = R"help(Usage: dial fault RULE... [OPTION]... -- COMMAND [ARG]...
+constexpr std::string_view fault_help =
+    R"help(Usage: dial fault RULE... [OPTION]... -- COMMAND [ARG]...
 
 Run COMMAND (and its children and threads) with chosen connect(2) calls failing, deterministically
 and without root: seccomp user notification intercepts every connect, this process answers each
@@ -125,9 +126,9 @@ std::expected<dt::fault_rule, parse_problem> parse_rule(std::string_view flag,
   dt::fault_rule r;
   r.text = fmt::format("{} {}", flag, word);
   if ((flag == "--delay" || flag == "--errno") && !split)
-    return std::unexpected(parse_problem{"MissingValue", word.size(),
-                                         fmt::format("{} needs DEST={}", flag,
-                                                     flag == "--delay" ? "DURATION" : "NAME")});
+    return std::unexpected(parse_problem{
+        "MissingValue", word.size(),
+        fmt::format("{} needs DEST={}", flag, flag == "--delay" ? "DURATION" : "NAME")});
   auto d = parse_dest(dest);
   if (!d) return std::unexpected(d.error());
   r.to = std::move(*d);
@@ -159,7 +160,8 @@ std::expected<double, parse_problem> parse_rate(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), p);
   const auto at = static_cast<std::size_t>(end - text.data());
   if (ec != std::errc{} || at != text.size() || !(p >= 0.0 && p <= 1.0))
-    return std::unexpected(parse_problem{"InvalidRate", ec == std::errc{} && at != text.size() ? at : 0,
+    return std::unexpected(parse_problem{"InvalidRate",
+                                         ec == std::errc{} && at != text.size() ? at : 0,
                                          "a rate is a number from 0 to 1", "as in 0.3"});
   return p;
 }
@@ -198,8 +200,7 @@ std::expected<fault_command, std::string> parse_fault_args(std::span<char* const
     if (a == "--") {
       c.command = args.subspan(i + 1);
       if (c.command.empty()) return std::unexpected("no command after '--'");
-      if (rate_pending)
-        return std::unexpected("--rate applies to the next rule, and none follows");
+      if (rate_pending) return std::unexpected("--rate applies to the next rule, and none follows");
       return c;
     }
     if (a == "-h" || a == "--help") {
@@ -257,10 +258,12 @@ std::string what_it_sees(const dt::fault_event& e) {
                         : "io_uring_setup: allowed; connects through it are not intercepted";
   if (e.outcome == "continue") return "continue";
   if (e.outcome == "delay")
-    return fmt::format("delay {}, then the real connect", ms_text(e.duration.value_or(std::chrono::nanoseconds{0})));
+    return fmt::format("delay {}, then the real connect",
+                       ms_text(e.duration.value_or(std::chrono::nanoseconds{0})));
   const std::string code = code_text(e.error);
   if (e.outcome != "drop") return fmt::format("{} {}", e.outcome, code);
-  const std::string when = e.duration ? "after " + ms_text(*e.duration) : "never (until it gives up)";
+  const std::string when =
+      e.duration ? "after " + ms_text(*e.duration) : "never (until it gives up)";
   if (e.how == "pending")
     return fmt::format("drop: {} now, socket in SYN-SENT, ETIMEDOUT {}", code, when);
   return fmt::format("drop: held, ETIMEDOUT {}", when);
