@@ -178,8 +178,9 @@ struct run_failure {
 
 /// Runs `argv` (argv[0] looked up in PATH) with its connects under `plan`, as `dial fault`
 /// does: the child sets no_new_privs and installs the filter before exec, this process answers
-/// every notification of it and of its children and threads, forwards SIGINT, SIGTERM, SIGHUP
-/// and SIGQUIT to it, and returns when the command has ended and nothing holds the filter any
+/// every notification of it and of its children and threads, passes SIGINT, SIGTERM, SIGHUP
+/// and SIGQUIT sent to this process on to it (not a terminal's: those reach the command's
+/// process group directly), and returns when the command has ended and nothing holds the filter any
 /// more. The result is the command's exit status, 128 + the signal when a signal ended it, 127
 /// when it could not be run (exec failed: said on standard error). The signals are blocked in
 /// the calling thread while it runs and taken through a signalfd; in a threaded caller the other

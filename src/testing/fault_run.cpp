@@ -170,7 +170,10 @@ std::expected<int, run_failure> run_with_faults(const fault_plan& plan, std::spa
     }
     signalfd_siginfo si{};
     while (::read(signals.fd, &si, sizeof si) == sizeof si) {
-      if (si.ssi_signo != SIGCHLD) (void)::kill(child, static_cast<int>(si.ssi_signo));
+      // A terminal's signal (Ctrl-C: SI_KERNEL) went to the whole foreground process group,
+      // the command included: only those sent to this process alone are passed on.
+      if (si.ssi_signo != SIGCHLD && si.ssi_code != SI_KERNEL)
+        (void)::kill(child, static_cast<int>(si.ssi_signo));
     }
     int wstatus = 0;
     if (!status && ::waitpid(child, &wstatus, WNOHANG) == child) status = status_of(wstatus);

@@ -241,11 +241,20 @@ void supervisor::handle(const seccomp_notif& n) {
   if (n.data.nr == SYS_io_uring_setup) {
     e.outcome = "io_uring";
     e.error = deny_io_uring_ ? ENOSYS : 0;
-    answer(n.id, ENOSYS, !deny_io_uring_);
   } else {
     handle_connect(n, e);
   }
+  // The decision is recorded before the caller is released: whoever it tells can read it at once.
   if (sink_) sink_(e);
+  carry_out(n.id, e);
+}
+
+// The answer the event describes: an errno, CONTINUE, or a held call with its due time.
+void supervisor::carry_out(std::uint64_t id, const fault_event& e) {
+  if (e.outcome == "gone") return;
+  if (e.outcome == "delay") return hold(id, e.duration.value_or(std::chrono::nanoseconds{0}), 0);
+  if (e.how == "held") return hold(id, e.duration, e.error);
+  answer(id, e.error, e.error == 0);
 }
 
 void supervisor::handle_connect(const seccomp_notif& n, fault_event& e) {
@@ -263,7 +272,6 @@ void supervisor::handle_connect(const seccomp_notif& n, fault_event& e) {
                        : std::unexpected(address_native_error{});
   if (!to || !plan_) {  // not an address rules can name (AF_UNSPEC, AF_NETLINK...), or no plan
     if (to) e.destination = to->to_string();
-    answer(n.id, 0, true);
     return;
   }
   e.destination = to->to_string();
@@ -275,7 +283,6 @@ void supervisor::handle_connect(const seccomp_notif& n, fault_event& e) {
     decide(n, e, rules[i]);
     return;
   }
-  answer(n.id, 0, true);
 }
 
 void supervisor::decide(const seccomp_notif& n, fault_event& e, const fault_rule& rule) {
@@ -284,27 +291,20 @@ void supervisor::decide(const seccomp_notif& n, fault_event& e, const fault_rule
     case fault_action::refuse:
       e.outcome = "refuse";
       e.error = ECONNREFUSED;
-      answer(n.id, ECONNREFUSED, false);
       return;
     case fault_action::fail:
       e.outcome = "errno";
       e.error = rule.error;
-      answer(n.id, rule.error, false);
       return;
-    case fault_action::delay:
-      e.outcome = "delay";
-      hold(n.id, rule.duration.value_or(std::chrono::nanoseconds{0}), 0);
-      return;
+    case fault_action::delay: e.outcome = "delay"; return;
     case fault_action::drop:
       e.outcome = "drop";
       if (const auto pending = pending_connect(n, rule)) {
         e.how = "pending";
         e.error = *pending;
-        answer(n.id, *pending, false);
       } else {
         e.how = "held";
         e.error = ETIMEDOUT;
-        hold(n.id, rule.duration, ETIMEDOUT);
       }
       return;
   }

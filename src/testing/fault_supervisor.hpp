@@ -77,6 +77,7 @@ class supervisor {
   void handle_connect(const seccomp_notif& n, fault_event& e);
   void decide(const seccomp_notif& n, fault_event& e, const fault_rule& rule);
   [[nodiscard]] std::optional<int> pending_connect(const seccomp_notif& n, const fault_rule& r);
+  void carry_out(std::uint64_t id, const fault_event& e);
   void answer(std::uint64_t id, int error, bool proceed) noexcept;
   void hold(std::uint64_t id, std::optional<std::chrono::nanoseconds> d, int error);
   void answer_due();

@@ -78,7 +78,8 @@ dial fault is a testing tool, not a sandbox: a program can evade it (docs/fault.
 
 Exit status:
   N    COMMAND's exit status; 128 + the signal's number when a signal ended it (SIGINT,
-       SIGTERM, SIGHUP and SIGQUIT sent to dial fault are passed on to COMMAND)
+       SIGTERM, SIGHUP and SIGQUIT sent to dial fault are passed on to COMMAND; Ctrl-C at a
+       terminal reaches COMMAND directly)
   2    usage error: a bad rule or option, no '--' before COMMAND, no COMMAND
   125  connects cannot be intercepted here (Linux before 5.9, or a seccomp policy forbids it)
   126  COMMAND could not be run; 127: COMMAND was not found
