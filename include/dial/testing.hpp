@@ -143,7 +143,7 @@ struct fault_event {
 /// synchronised) whose connects a supervisor thread answers; later scopes swap the plan. Scopes
 /// nest: the inner one's plan applies until it ends. When a scope ends, connects it still holds
 /// (drops, delays) end at once as if their time had come. Throws std::system_error when the
-/// kernel refuses the filter (Linux before 5.9, a seccomp policy that forbids it).
+/// kernel refuses the filter (Linux before 5.7, a seccomp policy that forbids it).
 class DIAL_API fault_scope {
  public:
   /// Makes `plan` the one that applies, until this scope ends.

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,7 +29,23 @@ namespace dial::testing::detail {
 
 // ---- the filter ----------------------------------------------------------------------------
 
+namespace {
+
+// Linux 5.5's SECCOMP_USER_NOTIF_FLAG_CONTINUE is how every untouched connect goes on: on an
+// older kernel each one would stay unanswered, so the filter is refused there (ENOSYS).
+bool kernel_has_continue() noexcept {
+  utsname u{};
+  if (::uname(&u) != 0) return false;
+  unsigned major = 0;
+  unsigned minor = 0;
+  return std::sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+         (major > 5 || (major == 5 && minor >= 5));
+}
+
+}  // namespace
+
 std::expected<filter_program, int> compile_filter(const filter_options& options) {
+  if (!kernel_has_continue()) return std::unexpected(ENOSYS);
   scmp_filter_ctx ctx = ::seccomp_init(SCMP_ACT_ALLOW);
   if (ctx == nullptr) return std::unexpected(ENOMEM);
   // Another architecture's calls (an i386 or x32 program) pass: they are not intercepted

@@ -81,7 +81,7 @@ Exit status:
        SIGTERM, SIGHUP and SIGQUIT sent to dial fault are passed on to COMMAND; Ctrl-C at a
        terminal reaches COMMAND directly)
   2    usage error: a bad rule or option, no '--' before COMMAND, no COMMAND
-  125  connects cannot be intercepted here (Linux before 5.9, or a seccomp policy forbids it)
+  125  connects cannot be intercepted here (Linux before 5.5, or a seccomp policy forbids it)
   126  COMMAND could not be run; 127: COMMAND was not found
 )help";
 
@@ -212,10 +212,11 @@ std::expected<fault_command, std::string> parse_fault_args(std::span<char* const
       c.verbose = true;
     } else if (a == "--no-io-uring") {
       c.deny_io_uring = true;
-    } else if (is_rule(a)) {
-      if (i + 1 == args.size()) return std::unexpected(fmt::format("{} needs a DEST", a));
-      const std::string_view word = args[++i];
-      auto r = parse_rule(a, word);
+    } else if (is_rule(opt)) {  // --refuse DEST or --refuse=DEST
+      const auto value = option_value(args, i, opt);
+      if (!value) return std::unexpected(fmt::format("{} needs a DEST", opt));
+      const std::string_view word = *value;
+      auto r = parse_rule(opt, word);
       if (!r) return std::unexpected(describe("rule", word, r.error()));
       r->rate = rate_pending ? rate : 1.0;
       rate_pending = false;
