@@ -12,6 +12,7 @@ packages=(
   libuv1-dev libasio-dev nmap                  # engine benchmarks: libuv, Asio, nmap side by side
   liburing-dev                                 # the engine's io_uring back-end
   libc-ares-dev                                # dial::resolve's default back-end
+  libseccomp-dev curl                          # dial::testing and dial fault; its tests (curl)
   libboost1.81-dev                             # dial/asio.hpp's tests, example, benchmark (not 1.74)
   dnsmasq-base nftables                        # resolver/Happy Eyeballs tests: DNS, dropped SYNs
   python3 util-linux bsdutils                  # CLI tests: JSON/SIGINT checkers, unshare, script (pty)

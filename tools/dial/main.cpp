@@ -1,4 +1,4 @@
-// tools/dial/main.cpp: the `dial` command line: `dial TARGET...`, `dial scan`, `dial demo`.
+// tools/dial/main.cpp: the `dial` command line: `dial TARGET...`, `dial scan`, `dial demo`, ...
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -21,6 +21,7 @@
 #include "demo.hpp"
 #include "dial/version.hpp"
 #include "endpoint.hpp"
+#include "fault.hpp"
 #include "host_probe.hpp"
 #include "pipe.hpp"
 #include "progress.hpp"
@@ -44,6 +45,9 @@ constexpr std::string_view usage_text =
                                     (dial why --help)
        dial pipe TARGET             relay stdin to TARGET, TARGET to stdout (the nc
                                     use; dial pipe --help)
+       dial fault RULE... -- COMMAND
+                                    run COMMAND with chosen connects refused,
+                                    dropped, delayed or failed (dial fault --help)
        dial demo                    every outcome, from built-in fixtures
        dial help | -h | --help | --version
 )";
@@ -73,6 +77,8 @@ Commands:
   pipe        connect to one target (the same race), then relay standard input to it and
               it to standard output until both directions end, like `nc -N`; splice(2)
               where one end is a pipe (dial pipe --help)
+  fault       run a command whose connects to chosen destinations are refused, dropped,
+              delayed or fail with a chosen errno, without root (seccomp; dial fault --help)
   demo        set up loopback and (not on Windows) Unix-socket fixtures in this process (a
               listener, a closed port, a missing and a stale socket path, a full
               backlog, a non-blocking connect, a peer reset, ...), connect to
@@ -249,6 +255,8 @@ int run(std::span<char* const> all) {
     return dial::cli::why_main(all.subspan(2));  // its own options: dial why --help
   if (all.size() > 1 && std::string_view(all[1]) == "pipe")
     return dial::cli::pipe_main(all.subspan(2));  // its own options: dial pipe --help
+  if (all.size() > 1 && std::string_view(all[1]) == "fault")
+    return dial::cli::fault_main(all.subspan(2));  // its own options: dial fault --help
   const auto c = parse_command_line(all.subspan(all.empty() ? 0 : 1));  // argv[0] is not ours
   if (!c) return usage_error(c.error());
   switch (c->what) {

@@ -8,7 +8,7 @@ _dial() {
   local i
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
-      scan | why | pipe | demo | help) command=${COMP_WORDS[i]}; break ;;
+      scan | why | pipe | fault | demo | help) command=${COMP_WORDS[i]}; break ;;
       -*) ;;
       *) break ;;  # a target: a probe, no command
     esac
@@ -18,7 +18,8 @@ _dial() {
     --timeout) COMPREPLY=($(compgen -W "250ms 500ms 1s 2s 10s 1m" -- "$cur")); return ;;
     -p | --ports | --concurrency | --threads | --rate) return ;;
     --proxy) COMPREPLY=($(compgen -W "socks5:// socks5h:// http://" -- "$cur")); return ;;
-    -i | --input) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --refuse | --drop | --delay | --errno | --seed) return ;;  # dial fault: DEST, a seed
+    -i | --input | --log) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --backend) COMPREPLY=($(compgen -W "auto io_uring epoll" -- "$cur")); return ;;
     --show) COMPREPLY=($(compgen -W "closed" -- "$cur")); return ;;
   esac
@@ -29,13 +30,16 @@ _dial() {
              --show --json -q --quiet $color_opts -h --help" ;;
     why) words="--timeout --proxy --json $color_opts -h --help" ;;
     pipe) words="--timeout --proxy -v --verbose $color_opts -h --help --" ;;
+    fault)
+      words="--refuse --drop --delay --errno --rate --seed -v --verbose --log --no-io-uring
+             -h --help --" ;;
     demo) words="$color_opts" ;;
     help) return ;;
     *)
       if [[ $cur == -* ]]; then
         words="-v --verbose --timeout --proxy $color_opts -h --help --version --"
       else
-        words="scan why pipe demo help"
+        words="scan why pipe fault demo help"
       fi ;;
   esac
   COMPREPLY=($(compgen -W "$words" -- "$cur"))
