@@ -147,6 +147,7 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
       : ex_(ex),
         race_(o, clock::now()),
         socket_options_(o.socket),
+        source_(o.source),
         stop_(o.stop),
         proxied_(o.proxy.has_value()),
         handler_(std::move(h)),
@@ -275,14 +276,14 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
 
   // A socket of dial's (close-on-exec, dial::socket's table), handed to Asio, connecting.
   void start(attempt_id id, const address& to) {
-    auto fd = dial::socket(to.family(), SOCK_STREAM, 0);
+    auto fd = open_socket(to.family(), SOCK_STREAM, socket_options_);
     if (!fd)
       return race_.on_failed(id, widen<connect_to_host_error>(fd.error()), last_native_error(),
                              now_);
-    if (auto o = apply_socket_options(*fd, to.family(), socket_options_); !o) {
+    if (const auto e = prepare(*fd, to)) {
       const int code = last_native_error();
       dial::close(*fd);
-      return race_.on_failed(id, widen<connect_to_host_error>(o.error()), code, now_);
+      return race_.on_failed(id, *e, code, now_);
     }
     const tcp::endpoint ep = endpoint(to);
     tcp::socket sock(ex_);
@@ -297,6 +298,16 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
         ep, [self = this->shared_from_this(), id](const boost::system::error_code& e) {
           self->locked([&] { self->connected(id, e); });
         });
+  }
+
+  // The options, then the source (the race tries only addresses of its family); the first
+  // refusal, if any.
+  std::optional<connect_to_host_error> prepare(socket_t fd, const address& to) {
+    if (auto o = apply_socket_options(fd, to.family(), socket_options_); !o)
+      return widen<connect_to_host_error>(o.error());
+    if (source_)
+      if (auto b = bind_source(fd, *source_); !b) return widen<connect_to_host_error>(b.error());
+    return std::nullopt;
   }
 
   void connected(attempt_id id, const boost::system::error_code& ec) {
@@ -433,6 +444,7 @@ class race_op final : public std::enable_shared_from_this<race_op<Executor, Hand
   std::optional<net::steady_timer> timer_;
   happy_eyeballs race_;
   socket_options socket_options_;  // set on every attempt's socket before its connect
+  std::optional<address> source_;  // every attempt's socket is bound to it
   std::stop_token stop_;
   bool proxied_;  // options.proxy was set: refused with OperationNotSupported
   Handler handler_;

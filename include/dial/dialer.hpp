@@ -64,12 +64,12 @@ DIAL_DECLARE_ERROR_SET(connect_until_error, DIAL_CONNECT_UNTIL_ERRORS);
 // ---- connect_to_host: Happy Eyeballs v2 (RFC 8305) ------------------------------------------
 
 /// The names connect_to_host can return: the union of connect_until's (connect's plus Timeout and
-/// Canceled), socket's, setsockopt's (options.socket) and resolve's names. Each of those sets
-/// widens into it through dial::widen, checked by the compiler from the one list (static_asserts in
-/// src/common/connect_to_host.cpp). When every address failed, the error is the first attempt's
-/// (the most preferred address); each attempt's own outcome is in the report. Through a proxy
-/// (connect_to_host_options::proxy) the handshake adds the five Proxy* names, and the proxy's
-/// replies map to the names above (docs/proxy.md).
+/// Canceled), socket's, setsockopt's (options.socket), bind's (options.source) and resolve's
+/// names. Each of those sets widens into it through dial::widen, checked by the compiler from the
+/// one list (static_asserts in src/common/connect_to_host.cpp). When every address failed, the
+/// error is the first attempt's (the most preferred address); each attempt's own outcome is in the
+/// report. Through a proxy (connect_to_host_options::proxy) the handshake adds the five Proxy*
+/// names, and the proxy's replies map to the names above (docs/proxy.md).
 // clang-format off
 #define DIAL_CONNECT_TO_HOST_ERRORS(X)                                                       \
   X(access_denied) X(permission_denied) X(address_in_use) X(address_not_available)          \
@@ -83,7 +83,9 @@ DIAL_DECLARE_ERROR_SET(connect_until_error, DIAL_CONNECT_UNTIL_ERRORS);
   X(temporary_name_server_failure) X(name_server_failure) X(invalid_host_name)              \
   X(out_of_memory) X(timeout) X(canceled) X(unexpected)                                      \
   X(proxy_authentication_required) X(proxy_authentication_failed) X(proxy_protocol_error)   \
-  X(proxy_connection_closed) X(proxy_failure)
+  X(proxy_connection_closed) X(proxy_failure)                                               \
+  /* bind's, for options.source */                                                           \
+  X(invalid_address) X(sym_link_loop) X(path_too_long) X(not_dir) X(read_only_file_system)
 // clang-format on
 DIAL_DECLARE_ERROR_SET(connect_to_host_error, DIAL_CONNECT_TO_HOST_ERRORS);
 
@@ -169,6 +171,9 @@ struct connection {
   owned_socket socket;  ///< connected, close-on-exec, blocking unless options.non_blocking
   address peer;         ///< the address that won (through a proxy: the proxy's address)
   race_report report;   ///< every lookup answer and attempt, the winner's among them
+  /// TCP, or MPTCP when options.socket.multipath asked for it and the peer agreed
+  /// (dial::transport_protocol of the socket when it was handed over).
+  transport protocol = transport::tcp;
 };
 
 /// A failed connect_to_host: the set's name and the report of every attempt, so that a caller can
@@ -207,6 +212,12 @@ struct connect_to_host_options {
   /// addresses, then the handshake runs on the winning socket under the same deadline and stop.
   /// Bytes the target sends after the tunnel opens are left unread in the socket.
   std::optional<dial::proxy> proxy;
+  /// Bind every attempt's socket to this local IPv4 or IPv6 address (dial::bind_source; port 0
+  /// lets the kernel choose). As with Go's net.Dialer.LocalAddr, only the host's addresses of
+  /// the source's family are tried: the other family's are left out (its answer is still in the
+  /// report); when that leaves none, the race fails with AddressFamilyNotSupported. With a port,
+  /// two attempts of one family cannot overlap: the second fails with AddressInUse.
+  std::optional<address> source;
 };
 
 /// The lowest connection attempt delay RFC 8305 allows.

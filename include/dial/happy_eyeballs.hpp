@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <vector>
 
 #include "dial/address.hpp"
@@ -99,8 +100,11 @@ class DIAL_API happy_eyeballs {
   [[nodiscard]] race_report take_report() noexcept { return std::move(report_); }
   /// How many attempts are in flight (started, no outcome yet).
   [[nodiscard]] std::size_t in_flight() const noexcept { return in_flight_; }
-  /// Whether a family has yet to answer.
-  [[nodiscard]] bool awaiting_answers() const noexcept { return !aaaa_answered_ || !a_answered_; }
+  /// Whether a family has yet to answer (one that options.source excludes is not waited for).
+  [[nodiscard]] bool awaiting_answers() const noexcept {
+    return (!aaaa_answered_ && !excluded(address_kind::ipv6)) ||
+           (!a_answered_ && !excluded(address_kind::ipv4));
+  }
   /// The addresses not tried yet, in the order they will be.
   [[nodiscard]] const std::vector<address>& untried() const noexcept { return untried_; }
 
@@ -113,11 +117,17 @@ class DIAL_API happy_eyeballs {
   void settle(attempt_id id, std::expected<void, connect_to_host_error> outcome, int native,
               time_point now);
   void finish_exhausted();
+  // Whether options.source leaves this family out (a source of the other family, or not IP).
+  [[nodiscard]] bool excluded(address_kind family) const noexcept {
+    return source_kind_ && *source_kind_ != family;
+  }
 
   std::chrono::milliseconds attempt_delay_;
   std::chrono::milliseconds resolution_delay_;
   unsigned first_family_count_;
   time_point deadline_;
+  std::optional<address_kind> source_kind_;  // options.source's family: only it is tried
+  std::size_t excluded_addresses_ = 0;       // answers of the other family, not tried
   race_report report_;
   std::vector<address> untried_;
   std::size_t in_flight_ = 0;        // attempts whose end is still time_point::min()

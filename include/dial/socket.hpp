@@ -6,6 +6,7 @@
 #include <expected>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "dial/address.hpp"
@@ -98,13 +99,78 @@ struct socket_options {
   /// SO_SNDBUF and SO_RCVBUF in bytes (the kernel may double or clamp them; > 0).
   std::optional<int> send_buffer;
   std::optional<int> receive_buffer;  ///< see send_buffer
+  /// TCP Fast Open (RFC 7413), client side: TCP_FASTOPEN_CONNECT (Linux 4.11+). With a cookie
+  /// for the destination cached, connect returns at once without a handshake and the SYN leaves
+  /// with the first write, carrying its data (fast_open_status says Deferred); without one (the
+  /// first connect, or a peer without TFO) the handshake is a plain one that asks for a cookie.
+  /// A hint, not a demand: where it cannot apply (a Unix socket, Windows, a kernel without it or
+  /// with the client bit of net.ipv4.tcp_fastopen off) the socket connects without it.
+  /// docs/dialer.md, "TCP Fast Open", says what it means for a race.
+  bool fast_open = false;
+  /// Multipath TCP (RFC 8684): the socket is made with IPPROTO_MPTCP by open_socket (Linux
+  /// 5.6+). Falls back to TCP transparently: where the kernel refuses MPTCP (net.mptcp.enabled=0,
+  /// built without it, Windows) the socket is a TCP one, and a peer without MPTCP gets a plain
+  /// TCP connection; transport_protocol says which it became. IP stream sockets only; it is read
+  /// when the socket is made (apply_socket_options does not look at it).
+  bool multipath = false;
 };
+
+/// The transport protocol of a stream socket.
+enum class transport : std::uint8_t {
+  tcp,    ///< TCP, including an MPTCP socket that fell back to TCP
+  mptcp,  ///< Multipath TCP (RFC 8684)
+};
+
+/// "TCP" or "MPTCP".
+[[nodiscard]] constexpr std::string_view name(transport t) noexcept {
+  return t == transport::mptcp ? "MPTCP" : "TCP";
+}
+
+/// Makes a socket for a connect with `options` (the step before apply_socket_options): as
+/// dial::socket(family, type, 0), except that with options.multipath an IP stream socket is asked
+/// for with IPPROTO_MPTCP first. A kernel that refuses that protocol (net.mptcp.enabled=0 is
+/// ENOPROTOOPT, a kernel built without MPTCP EPROTONOSUPPORT: both ProtocolNotSupported) gets
+/// the TCP socket instead, silently; any other failure is socket's. `type` may carry
+/// SOCK_NONBLOCK. The descriptor is the caller's to close.
+[[nodiscard]] DIAL_API std::expected<socket_t, socket_error> open_socket(
+    int family, int type, const socket_options& options) noexcept;
+
+/// Which protocol a connected stream socket speaks: MPTCP only when the socket was made with it
+/// and the peer agreed (Linux: getsockopt TCP_IS_MPTCP, 5.16+); TCP for every other socket, for
+/// an MPTCP socket whose peer has no MPTCP, and wherever the system cannot tell. Before the
+/// handshake (a Fast Open connect that is still Deferred) it says what was asked for.
+[[nodiscard]] DIAL_API transport transport_protocol(socket_t sock) noexcept;
+
+/// What TCP Fast Open did on a stream socket whose connect succeeded.
+enum class fast_open_state : std::uint8_t {
+  not_used,       ///< a plain handshake: not asked for, no cookie yet, or the peer ignored the data
+  deferred,       ///< no handshake yet: a cookie was cached, the SYN leaves with the first write
+  data_accepted,  ///< the SYN carried data and the peer acknowledged it (TCPI_OPT_SYN_DATA)
+};
+
+/// "NotUsed", "Deferred" or "DataAccepted".
+[[nodiscard]] constexpr std::string_view name(fast_open_state s) noexcept {
+  return s == fast_open_state::deferred        ? "Deferred"
+         : s == fast_open_state::data_accepted ? "DataAccepted"
+                                               : "NotUsed";
+}
+
+/// Fast Open's state on `sock` (Linux: TCP_INFO's state and options); NotUsed wherever the
+/// system cannot tell, and for a socket that is not TCP.
+[[nodiscard]] DIAL_API fast_open_state fast_open_status(socket_t sock) noexcept;
 
 /// Sets `options` on `sock`, a fresh socket of `family` (AF_INET, AF_INET6 or AF_UNIX), in the
 /// order of the fields; stops at the first refusal (its code in last_native_error()). For a Unix
-/// socket the TCP options are refused by the kernel (OperationNotSupported).
+/// socket the TCP options are refused by the kernel (OperationNotSupported); fast_open is not
+/// (it is a hint), and multipath is open_socket's.
 [[nodiscard]] DIAL_API std::expected<void, setsockopt_error> apply_socket_options(
     socket_t sock, int family, const socket_options& options) noexcept;
+
+/// Binds `sock` to `source` before its connect, as connect_to_address and connect_to_host do:
+/// with an IP address and port 0, IP_BIND_ADDRESS_NO_PORT is set first where the kernel has it
+/// (Linux 4.2+), so the port is chosen at connect time with the destination in view. bind's names.
+[[nodiscard]] DIAL_API std::expected<void, bind_error> bind_source(socket_t sock,
+                                                                   const address& source) noexcept;
 
 /// How connect_to_address connects.
 struct connect_options {
@@ -141,7 +207,8 @@ struct connect_options {
 // clang-format on
 DIAL_DECLARE_ERROR_SET(connect_to_address_error, DIAL_CONNECT_TO_ADDRESS_ERRORS);
 
-/// Creates a socket for `to`'s family (close-on-exec), binds it to options.source if given, and
+/// Creates a socket for `to`'s family (close-on-exec; open_socket: MPTCP with
+/// options.socket.multipath), binds it to options.source if given, and
 /// connects it. Does not correspond to a single system call: on every error path the socket is
 /// closed before returning, and dial::last_native_error() holds the code of the step that failed.
 /// A blocking connect waits as long as the kernel does (use dial::connect_until for a deadline).

@@ -20,6 +20,7 @@ static_assert(is_subset_v<connect_to_host_error, socket_error>);
 static_assert(is_subset_v<connect_to_host_error, resolve_error>);
 static_assert(is_subset_v<connect_to_host_error, poll_error>);
 static_assert(is_subset_v<connect_to_host_error, setsockopt_error>);
+static_assert(is_subset_v<connect_to_host_error, bind_error>);
 
 namespace {
 
@@ -76,13 +77,17 @@ void poll_driver::take_answers() {
 void poll_driver::start(attempt_id id, const address& to, bool alone) {
   const bool blocking = alone && options_.deadline == clock::time_point::max() &&
                         !options_.stop.stop_possible() && !options_.non_blocking;
-  auto s = dial::socket(to.family(), detail::owner_socket_type(socket_type::stream, !blocking), 0);
+  const int type = detail::owner_socket_type(socket_type::stream, !blocking);
+  auto s = open_socket(to.family(), type, options_.socket);
   if (!s) return race_.on_failed(id, widen<error>(s.error()), last_native_error(), now_);
   owned_socket sock(*s);
   if (!blocking && !detail::owner_set_non_blocking(sock.get()))
     return race_.on_failed(id, error::unexpected, last_native_error(), now_);
   if (auto o = apply_socket_options(sock.get(), to.family(), options_.socket); !o)
     return race_.on_failed(id, widen<error>(o.error()), last_native_error(), now_);
+  if (options_.source)  // the race tries only addresses of its family
+    if (auto b = bind_source(sock.get(), *options_.source); !b)
+      return race_.on_failed(id, widen<error>(b.error()), last_native_error(), now_);
   sockaddr_storage ss;
   const socklen_t len = to.to_native(ss);
   auto r = dial::connect(sock.get(), reinterpret_cast<const sockaddr*>(&ss), len);
@@ -213,7 +218,8 @@ std::expected<connection, connect_to_host_failure> connect_to_host(
   }
   if (auto won = race.result()) {
     const address peer = race.report().attempts[*won].to;
-    return connection{std::move(winner), peer, race.take_report()};
+    const transport protocol = transport_protocol(winner.get());
+    return connection{std::move(winner), peer, race.take_report(), protocol};
   }
   detail::record_native(race.native());
   return std::unexpected(connect_to_host_failure{race.result().error(), race.take_report()});

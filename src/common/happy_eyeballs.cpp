@@ -42,6 +42,7 @@ happy_eyeballs::happy_eyeballs(const connect_to_host_options& o, time_point now)
       resolution_delay_(std::max(o.resolution_delay, std::chrono::milliseconds(0))),
       first_family_count_(std::max(1u, o.first_address_family_count)),
       deadline_(o.deadline) {
+  if (o.source) source_kind_ = o.source->kind();
   report_.began = now;
   report_.lookups.reserve(2);
 }
@@ -55,6 +56,11 @@ void happy_eyeballs::on_answer(address_kind family,
   answered = true;
   if (family == address_kind::ipv4) a_at_ = now;
   lookup_event ev{family, now, answer ? answer->size() : 0, {}, answer ? 0 : native};
+  if (excluded(family)) {  // reported, never tried, and its failure is not the race's
+    if (!answer) ev.outcome = std::unexpected(answer.error());
+    excluded_addresses_ += ev.addresses;
+    return report_.lookups.push_back(ev);
+  }
   if (!answer) {
     ev.outcome = std::unexpected(answer.error());
     const resolve_error was = lookup_failure_ ? answer.error() : lookup_failure_.error();
@@ -127,7 +133,9 @@ void happy_eyeballs::abort(error e, int native, time_point now) {
 }
 
 bool happy_eyeballs::connecting(time_point now) const noexcept {
-  return started_ || aaaa_answered_ || (a_answered_ && now >= a_at_ + resolution_delay_);
+  // A source of IPv4 does not wait for AAAA: those addresses would not be tried.
+  return started_ || aaaa_answered_ || excluded(address_kind::ipv6) ||
+         (a_answered_ && now >= a_at_ + resolution_delay_);
 }
 
 bool happy_eyeballs::attempt_due(time_point now) const noexcept {
@@ -146,9 +154,13 @@ happy_eyeballs::time_point happy_eyeballs::timer() const noexcept {
 void happy_eyeballs::finish_exhausted() {
   for (const connect_attempt& a : report_.attempts)  // the most preferred address's error
     if (!a.outcome) return end(std::unexpected(a.outcome.error()), a.native, a.end);
+  const time_point at = report_.lookups.empty() ? report_.began : report_.lookups.back().at;
+  // Addresses there were, of the other family only (or the source is not an IP address).
+  if (source_kind_ &&
+      (excluded_addresses_ > 0 || (excluded(address_kind::ipv4) && excluded(address_kind::ipv6))))
+    return end(std::unexpected(error::address_family_not_supported), 0, at);
   const resolve_error e =
       lookup_failure_ ? resolve_error::host_lacks_network_addresses : lookup_failure_.error();
-  const time_point at = report_.lookups.empty() ? report_.began : report_.lookups.back().at;
   end(std::unexpected(widen<error>(e)), lookup_native_, at);
 }
 

@@ -31,15 +31,6 @@ std::unexpected<To> fail(owned_socket& s, From e) noexcept {
   return std::unexpected(widen<To>(e));
 }
 
-/// Binds `s` to `source`; with an IP address and port 0, the port is left to connect time where
-/// the system can do that (owner_defer_source_port).
-std::expected<void, bind_error> bind_source(socket_t s, const address& source) noexcept {
-  if (source.is_ip() && source.port() == 0) detail::owner_defer_source_port(s);
-  sockaddr_storage ss;
-  const socklen_t len = source.to_native(ss);
-  return dial::bind(s, reinterpret_cast<const sockaddr*>(&ss), len);
-}
-
 /// Reads an address through getsockname or getpeername.
 template <class Call>
 std::optional<address> read_address(Call call) noexcept {
@@ -55,11 +46,18 @@ std::optional<address> read_address(Call call) noexcept {
 
 }  // namespace
 
+std::expected<void, bind_error> bind_source(socket_t s, const address& source) noexcept {
+  if (source.is_ip() && source.port() == 0) detail::owner_defer_source_port(s);
+  sockaddr_storage ss;
+  const socklen_t len = source.to_native(ss);
+  return dial::bind(s, reinterpret_cast<const sockaddr*>(&ss), len);
+}
+
 std::expected<owned_socket, connect_to_address_error> connect_to_address(
     const address& to, const connect_options& options) noexcept {
   using E = connect_to_address_error;
   const int type = detail::owner_socket_type(options.type, options.non_blocking);
-  auto raw = dial::socket(to.family(), type, 0);
+  auto raw = open_socket(to.family(), type, options.socket);
   if (!raw) return std::unexpected(widen<E>(raw.error()));
   owned_socket s(*raw);
   if (options.non_blocking && !detail::owner_set_non_blocking(s.get()))

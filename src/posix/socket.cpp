@@ -11,7 +11,7 @@
 namespace dial {
 namespace {
 
-/// Modelled on Zig's socket switch. Additions (EPERM, ESOCKTNOSUPPORT) are in
+/// Modelled on Zig's socket switch. Additions (EPERM, ESOCKTNOSUPPORT, ENOPROTOOPT) are in
 /// docs/spec-differences.md.
 constexpr socket_error map_socket_errno(int code) noexcept {
   using enum socket_error;
@@ -25,6 +25,7 @@ constexpr socket_error map_socket_errno(int code) noexcept {
     case ENOBUFS: return system_resources;
     case ENOMEM: return system_resources;
     case EPROTONOSUPPORT: return protocol_not_supported;
+    case ENOPROTOOPT: return protocol_not_supported;  // Linux: IPPROTO_MPTCP, net.mptcp.enabled=0
     case EPROTOTYPE: return socket_type_not_supported;
 #ifdef ESOCKTNOSUPPORT
     case ESOCKTNOSUPPORT: return socket_type_not_supported;  // Linux: unknown type

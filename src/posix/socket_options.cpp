@@ -92,6 +92,16 @@ std::expected<void, setsockopt_error> apply_plan(socket_t s, const sockopt_plan&
   return {};
 }
 
+// socket_options::fast_open, not a step of the plan: a hint whose refusal is no failure.
+void request_fast_open([[maybe_unused]] socket_t s) noexcept {
+#ifdef TCP_FASTOPEN_CONNECT
+  // A kernel before 4.11 (ENOPROTOOPT), the client bit of net.ipv4.tcp_fastopen off or a socket
+  // that is not TCP (EOPNOTSUPP, or ENOPROTOOPT for UDP): the socket connects without it.
+  const int one = 1;
+  (void)dial::setsockopt(s, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof one);
+#endif
+}
+
 }  // namespace detail
 
 std::expected<void, setsockopt_error> apply_socket_options(socket_t s, int family,
@@ -99,7 +109,9 @@ std::expected<void, setsockopt_error> apply_socket_options(socket_t s, int famil
   (void)family;  // every option is set at SOL_SOCKET or IPPROTO_TCP, whatever the family
   const auto plan = detail::sockopt_plan::make(o);
   if (!plan) return std::unexpected(plan.error());
-  return detail::apply_plan(s, *plan);
+  if (auto r = detail::apply_plan(s, *plan); !r) return r;
+  if (o.fast_open) detail::request_fast_open(s);
+  return {};
 }
 
 }  // namespace dial

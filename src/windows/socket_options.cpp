@@ -80,7 +80,19 @@ std::expected<void, setsockopt_error> apply_socket_options(socket_t s, int famil
     if (*o.receive_buffer <= 0) return refuse(setsockopt_error::invalid_option, WSAEINVAL);
     if (auto r = set_int(s, SOL_SOCKET, SO_RCVBUF, *o.receive_buffer); !r) return r;
   }
+  // o.fast_open: Winsock's TCP_FASTOPEN works with ConnectEx only, not with connect(): a hint
+  // not taken (docs/dialer.md, "TCP Fast Open").
   return {};
 }
+
+// No MPTCP on Windows: every stream socket is TCP.
+std::expected<socket_t, socket_error> open_socket(int family, int type,
+                                                  const socket_options&) noexcept {
+  return dial::socket(family, type, 0);
+}
+
+transport transport_protocol(socket_t) noexcept { return transport::tcp; }
+
+fast_open_state fast_open_status(socket_t) noexcept { return fast_open_state::not_used; }
 
 }  // namespace dial

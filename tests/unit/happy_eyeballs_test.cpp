@@ -146,3 +146,47 @@ TEST(ConnectToHost, NonBlockingOptionLeavesTheSocketNonBlocking) {
 }
 
 }  // namespace
+
+// connect_to_host_options::source in the machine itself, in virtual time: only its family races.
+TEST(HappyEyeballsSource, AnIpv4SourceStartsOnAAtOnceAndNeverTriesIpv6) {
+  dial::connect_to_host_options o;
+  o.source = A("192.0.2.10:0");
+  const auto t0 = clock_type::time_point{} + 1h;
+  dial::happy_eyeballs race(o, t0);
+  EXPECT_TRUE(race.awaiting_answers());
+  race.on_answer(dial::address_kind::ipv4, std::vector<address>{A("192.0.2.1:80")}, 0, t0);
+  EXPECT_FALSE(race.awaiting_answers()) << "AAAA would bring nothing to try";
+  const auto first = race.next(t0);  // no resolution delay: AAAA is not waited for
+  ASSERT_EQ(first.step, dial::race_step::start_attempt);
+  EXPECT_EQ(first.to, A("192.0.2.1:80"));
+  EXPECT_TRUE(first.alone);
+  race.on_answer(dial::address_kind::ipv6, std::vector<address>{A("[2001:db8::1]:80")}, 0,
+                 t0 + 1ms);
+  EXPECT_TRUE(race.untried().empty());
+  EXPECT_EQ(race.report().lookups.size(), 2u) << "the other family's answer is reported";
+  race.on_failed(first.attempt, connect_to_host_error::connection_refused, 111, t0 + 2ms);
+  EXPECT_EQ(race.next(t0 + 2ms).step, dial::race_step::finished);
+  EXPECT_EQ(race.result().error(), connect_to_host_error::connection_refused);
+  EXPECT_EQ(race.report().attempts.size(), 1u);
+}
+
+TEST(HappyEyeballsSource, NoAddressOfTheSourcesFamilyIsAddressFamilyNotSupported) {
+  dial::connect_to_host_options o;
+  o.source = A("[2001:db8::10]:0");
+  const auto t0 = clock_type::time_point{} + 1h;
+  dial::happy_eyeballs race(o, t0);
+  race.on_answer(dial::address_kind::ipv6,
+                 std::unexpected(dial::resolve_error::host_lacks_network_addresses), 0, t0);
+  race.on_answer(dial::address_kind::ipv4, std::vector<address>{A("192.0.2.1:80")}, 0, t0);
+  EXPECT_EQ(race.next(t0).step, dial::race_step::finished);
+  EXPECT_EQ(race.result().error(), connect_to_host_error::address_family_not_supported);
+  EXPECT_TRUE(race.report().attempts.empty());
+  // Without any address at all, the lookup's own failure stays the race's.
+  dial::happy_eyeballs none(o, t0);
+  none.on_answer(dial::address_kind::ipv6, std::unexpected(dial::resolve_error::unknown_host_name),
+                 0, t0);
+  none.on_answer(dial::address_kind::ipv4, std::unexpected(dial::resolve_error::unknown_host_name),
+                 0, t0);
+  EXPECT_EQ(none.next(t0).step, dial::race_step::finished);
+  EXPECT_EQ(none.result().error(), connect_to_host_error::unknown_host_name);
+}
