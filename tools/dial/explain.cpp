@@ -235,6 +235,44 @@ explanation explain_proxy(std::string_view name, const dial::proxy_report& hop) 
   return {std::string(name), "see docs/proxy.md and docs/errors.md for this name"};
 }
 
+explanation explain_refusal(std::string_view name, int native, std::string_view what) {
+  const bool source = what.starts_with("source");
+  const bool mark = what.starts_with("mark");
+  if (name == "UnknownInterface")
+    return {fmt::format("no network interface of that name exists here (in this network "
+                        "namespace), so {} cannot be set",
+                        what),
+            "list the interfaces (ip -br link); a name has at most 15 bytes"};
+  if (name == "PermissionDenied" || (name == "AccessDenied" && !source))
+    return {mark ? "setting a firewall mark (SO_MARK) needs CAP_NET_ADMIN, which this process "
+                   "lacks"
+                 : fmt::format("this process lacks the privilege {} needs (binding to an "
+                               "interface needs CAP_NET_RAW on kernels before 5.7)",
+                               what),
+            mark ? "run it as root, or grant the capability (setcap cap_net_admin+ep)"
+                 : "run it as root, or grant the capability (setcap cap_net_raw+ep)"};
+  if (name == "AccessDenied")
+    return {"binding a source port below 1024 needs CAP_NET_BIND_SERVICE",
+            "give no port (the kernel picks one) or run it with the capability"};
+  if (name == "InvalidOption")
+    return {fmt::format("the kernel refuses the value of {}", what),
+            "keepalive takes 1 to 32767 s; a timeout must not be negative"};
+  if (name == "OperationNotSupported" || name == "InvalidProtocolOption")
+    return {fmt::format("this socket or system has no {}", what),
+            "TCP options do not apply to Unix sockets; SO_MARK is Linux only"};
+  if (name == "AddressNotAvailable")
+    return {fmt::format("{} is not an address of this host", what),
+            "pick one of the host's addresses (ip -br addr), or leave --source out"};
+  if (name == "AddressInUse")
+    return {fmt::format("{}: that address and port are already in use", what),
+            "give no port (the kernel picks a free one) or another port"};
+  if (name == "AddressFamilyNotSupported")
+    return {fmt::format("{} is not of this address's family", what),
+            "give a source of the destination's family"};
+  return {fmt::format("{} was refused ({}, code {})", what, name, native),
+          "see docs/errors.md for this name"};
+}
+
 explanation explain_resolution(std::string_view name, std::string_view host,
                                std::string_view servers) {
   const std::string asked =

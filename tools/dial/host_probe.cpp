@@ -135,11 +135,14 @@ connected_target connect_host(const host_target& t, const host_probe_options& o)
   opts.deadline = deadline_of(o, start);
   opts.stop = o.stop;
   opts.proxy = o.proxy;
+  opts.socket = o.connect.socket;
+  opts.source = o.connect.source;
   auto r = dial::connect_to_host(t.host, t.port, opts);
   const auto elapsed = clock_type::now() - start;
   if (r) {
     row ok{t.text, {true, "Connected", 0, elapsed}, {}, r->peer.to_string()};
-    return {std::move(ok), std::move(r->socket), std::move(r->report)};
+    const auto fast_open = dial::fast_open_status(r->socket.get());
+    return {std::move(ok), std::move(r->socket), std::move(r->report), r->protocol, fast_open};
   }
   const auto* shown = failed_attempt(r.error());
   auto [native, spelled] = failure_native(r.error(), shown);
@@ -154,16 +157,33 @@ connected_target connect_unix(const host_target& t, const host_probe_options& o)
   const auto a = dial::address::parse(t.text);
   if (!a) return {{t.text, {false, "UnknownForm", 0, std::nullopt}, {}, "-"}, {}, {}};
   const std::string peer = a->to_string();
-  auto s = dial::socket(a->family(), SOCK_STREAM, 0);
+  auto s = dial::open_socket(a->family(), SOCK_STREAM, o.connect.socket);
   if (!s) return {{t.text, socket_failed(s.error()), {}, peer}, {}, {}};
   owned_socket sock(*s);
+  const auto refused = [&](std::string_view name) {
+    return connected_target{
+        {t.text, {false, name, dial::last_native_error(), std::nullopt}, {}, peer}, {}, {}};
+  };
+  if (auto set = dial::apply_socket_options(sock.get(), a->family(), o.connect.socket); !set)
+    return refused(dial::name(set.error()));
+  if (o.connect.source)
+    if (auto b = dial::bind_source(sock.get(), *o.connect.source); !b)
+      return refused(dial::name(b.error()));
   sockaddr_storage ss{};
   const socklen_t len = a->to_native(ss);
   const auto start = clock_type::now();
   auto r = dial::connect_until(sock.get(), reinterpret_cast<const sockaddr*>(&ss), len,
                                deadline_of(o, start), o.stop);
   const auto elapsed = clock_type::now() - start;
-  if (r) return {{t.text, {true, "Connected", 0, elapsed}, {}, peer}, std::move(sock), {}};
+  if (r) {
+    const auto fast_open = dial::fast_open_status(sock.get());
+    const auto protocol = dial::transport_protocol(sock.get());
+    return {{t.text, {true, "Connected", 0, elapsed}, {}, peer},
+            std::move(sock),
+            {},
+            protocol,
+            fast_open};
+  }
   row failed{t.text, {false, dial::name(r.error()), dial::last_native_error(), elapsed}, {}, peer};
   return {std::move(failed), {}, {}};
 }
@@ -240,8 +260,37 @@ int probe_hosts(std::span<const host_target> targets, const host_probe_options& 
     all_connected = all_connected && c.result.result.connected;
     tab.print(c.result);
     if (o.verbose) print_race(stdout, c.report, t.numeric);
+    if (o.verbose) print_connection(stdout, o.connect, c);
   }
   return all_connected ? 0 : 1;
+}
+
+std::string_view fast_open_meaning(dial::fast_open_state s) {
+  switch (s) {
+    case dial::fast_open_state::deferred:
+      return "a cookie is cached for this address: connect returned at once and no packet has "
+             "been sent; the SYN leaves with the first bytes written (the peer is not known to "
+             "be there yet)";
+    case dial::fast_open_state::data_accepted:
+      return "the SYN carried data and the peer acknowledged it";
+    case dial::fast_open_state::not_used: break;
+  }
+  return "a plain handshake (no cookie cached yet: this one asked for it; or the peer, the "
+         "socket or the system does no Fast Open)";
+}
+
+void print_connection(std::FILE* out, const connect_flags& f, const connected_target& c) {
+  if (f.empty()) return;
+  fmt::print(out, "  options   {}\n", options_text(f));
+  if (!c.result.result.connected) return;
+  if (f.socket.multipath)
+    fmt::print(out, "  protocol  {}{}\n", dial::name(c.protocol),
+               c.protocol == dial::transport::tcp
+                   ? " (MPTCP asked for: this kernel or the peer does not speak it)"
+                   : "");
+  if (f.socket.fast_open)
+    fmt::print(out, "  fastopen  {}: {}\n", dial::name(c.fast_open),
+               fast_open_meaning(c.fast_open));
 }
 
 }  // namespace dial::cli

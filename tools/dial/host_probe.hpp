@@ -12,6 +12,7 @@
 #include <string_view>
 #include <utility>
 
+#include "connect_flags.hpp"
 #include "dial/dialer.hpp"
 #include "endpoint.hpp"
 #include "report.hpp"
@@ -52,6 +53,7 @@ struct host_probe_options {
   std::optional<std::chrono::nanoseconds> timeout;  ///< per target, covering resolution and all
   std::stop_token stop{};  ///< cancels the target in progress (its row says Canceled), then stops
   std::optional<dial::proxy> proxy{};  ///< --proxy: every host target is reached through it
+  connect_flags connect{};             ///< --interface, --source, --mark, --fastopen, --mptcp, ...
 };
 
 /// Parses a --proxy value; the message of a failure names the problem and its offset but never
@@ -72,7 +74,9 @@ struct host_probe_options {
 struct connected_target {
   row result;
   owned_socket socket;
-  dial::race_report report;  ///< empty for a Unix target (no race)
+  dial::race_report report;                         ///< empty for a Unix target (no race)
+  dial::transport protocol = dial::transport::tcp;  ///< of the socket, once connected
+  dial::fast_open_state fast_open = dial::fast_open_state::not_used;  ///< right after connect
 };
 
 /// Connects to one target: connect_to_host for IP hosts and names (Happy Eyeballs), connect_until
@@ -82,6 +86,13 @@ struct connected_target {
 /// Prints the race under a row to `out` (`-v`): every lookup answer (none for a numeric host,
 /// which made no lookup) and every attempt with its start and end offsets and outcome.
 void print_race(std::FILE* out, const dial::race_report& r, bool numeric);
+
+/// Prints, under a row (`-v`), the connect flags in force and, for a connected target, the
+/// protocol (with --mptcp) and what Fast Open did (with --fastopen); nothing without flags.
+void print_connection(std::FILE* out, const connect_flags& f, const connected_target& c);
+
+/// What a Fast Open state means, for -v and `dial why`.
+[[nodiscard]] std::string_view fast_open_meaning(dial::fast_open_state s);
 
 /// Probes each target in turn (connect_to_host for IP hosts and names, connect_until for Unix
 /// endpoints), prints one table row each (with the peer: the address that won, or the one whose

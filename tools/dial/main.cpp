@@ -18,6 +18,7 @@
 #include <fmt/core.h>
 
 #include "color.hpp"
+#include "connect_flags.hpp"
 #include "demo.hpp"
 #include "dial/version.hpp"
 #include "endpoint.hpp"
@@ -109,7 +110,10 @@ Options:
                       default: only when standard output is a terminal, NO_COLOR is
                       unset or empty and TERM is not dumb), always (--color alone) or
                       never. Every command takes it
-  -h, --help  show this help and exit
+)";
+
+// After the connect flags (connect_flags_help), which `dial why` and `dial pipe` share.
+constexpr std::string_view help_tail = R"(  -h, --help  show this help and exit
   --version   show dial's version and exit
   --          end of options: every later argument is a target
 
@@ -140,6 +144,7 @@ struct command {
   std::optional<std::chrono::nanoseconds> timeout;  // --timeout DURATION
   std::string_view first_option{};                  // for "'dial demo' takes no options"
   std::optional<dial::proxy> proxy{};               // --proxy URL
+  dial::cli::connect_flags connect{};               // --interface, --source, --mptcp, ...
 };
 
 // Applies one option; a failure is the usage error's message.
@@ -162,7 +167,9 @@ std::expected<void, std::string> apply_option(command& c, std::span<char* const>
         dial::cli::parse_proxy_option(a == "--proxy" ? std::string_view(args[++i]) : a.substr(8));
     if (!p) return std::unexpected(p.error());
     c.proxy = std::move(*p);
-  } else {
+  } else if (auto flag = dial::cli::take_connect_flag(c.connect, args, i); !flag) {
+    return std::unexpected(flag.error());
+  } else if (!*flag) {
     return std::unexpected(fmt::format("unknown option '{}'", dial::cli::echo(a)));
   }
   return {};
@@ -229,7 +236,7 @@ int run_probe(const command& c) {
   const std::atomic<std::size_t> none{0};
   dial::cli::scan_monitor monitor(0, false, stop, none);
   const int status =
-      dial::cli::probe_hosts(targets, {c.verbose, c.timeout, stop.get_token(), c.proxy});
+      dial::cli::probe_hosts(targets, {c.verbose, c.timeout, stop.get_token(), c.proxy, c.connect});
   monitor.finish();
   return monitor.interrupted() ? exit_interrupted : status;
 }
@@ -260,7 +267,9 @@ int run(std::span<char* const> all) {
   const auto c = parse_command_line(all.subspan(all.empty() ? 0 : 1));  // argv[0] is not ours
   if (!c) return usage_error(c.error());
   switch (c->what) {
-    case command::help: fmt::print("{}{}", usage_text, help_text); return exit_ok;
+    case command::help:
+      fmt::print("{}{}{}{}", usage_text, help_text, dial::cli::connect_flags_help, help_tail);
+      return exit_ok;
     case command::usage:
       fmt::print(stderr, "{}Try 'dial --help' for more information.\n", usage_text);
       return exit_usage;

@@ -38,7 +38,7 @@ constexpr int exit_usage = 2;
 constexpr int exit_interrupted = 130;
 
 constexpr std::string_view pipe_help =
-    R"help(Usage: dial pipe TARGET [--timeout DURATION] [--proxy URL] [-v]
+    R"help(Usage: dial pipe TARGET [--timeout DURATION] [--proxy URL] [-v] [connect options]
 
 Connect to TARGET, then relay: standard input to the connection and the connection to standard
 output, byte for byte (the nc / socat use). Standard output carries nothing but the relayed
@@ -74,7 +74,11 @@ Options:
   -v, --verbose       print the race on standard error: every DNS answer and every attempt
                       (as `dial -v` does), the proxy hop with --proxy, then the peer connected
                       to
-  -h, --help          show this help and exit
+)help";
+
+// After the connect flags (connect_flags_help): with --fastopen the first bytes of standard
+// input ride in the SYN.
+constexpr std::string_view pipe_help_tail = R"help(  -h, --help          show this help and exit
   --                  end of options: the next argument is the target
 
 A failure is one line on standard error: for the connect, the target, its outcome's name from
@@ -101,6 +105,7 @@ struct pipe_command {
   bool verbose = false;
   std::optional<std::chrono::nanoseconds> timeout;
   std::optional<dial::proxy> proxy;
+  connect_flags connect{};
 };
 
 // The command line, or a usage error's message; --help sets `help` and ends the parse.
@@ -130,7 +135,9 @@ std::expected<pipe_command, std::string> parse_pipe_args(std::span<char* const> 
         auto p = parse_proxy_option(a == "--proxy" ? std::string_view(args[++i]) : a.substr(8));
         if (!p) return std::unexpected(p.error());
         c.proxy = std::move(*p);
-      } else {
+      } else if (auto flag = take_connect_flag(c.connect, args, i); !flag) {
+        return std::unexpected(flag.error());
+      } else if (!*flag) {
         return std::unexpected(fmt::format("unknown option '{}'", echo(a)));
       }
     } else if (have_target) {
@@ -498,8 +505,9 @@ void print_connect_failure(const row& r) {
 }
 
 int connect_and_relay(const host_target& t, const pipe_command& c, std::stop_source& stop) {
-  auto conn = connect_target(t, {c.verbose, c.timeout, stop.get_token(), c.proxy});
+  auto conn = connect_target(t, {c.verbose, c.timeout, stop.get_token(), c.proxy, c.connect});
   if (c.verbose) print_race(stderr, conn.report, t.numeric);
+  if (c.verbose) print_connection(stderr, c.connect, conn);
   if (!conn.result.result.connected) {
     print_connect_failure(conn.result);
     return stop.stop_requested() ? exit_interrupted : exit_failed;
@@ -525,7 +533,7 @@ int pipe_main(std::span<char* const> args) {
   bool help = false;
   const auto c = parse_pipe_args(args, help);
   if (help) {
-    fmt::print("{}", pipe_help);
+    fmt::print("{}{}{}", pipe_help, connect_flags_help, pipe_help_tail);
     return exit_ok;
   }
   if (!c) return usage(c.error());

@@ -103,6 +103,9 @@ Options:
 
 A scan connects to every target directly: --proxy is refused here (a proxy would turn a scan
 of many hosts into a scan from the proxy). Probe through a proxy with dial --proxy URL TARGET...
+The connect options of `dial TARGET` (--interface, --source, --mark, --fastopen, --mptcp,
+--user-timeout, --keepalive, --nodelay) are not supported by dial scan: its engine sets no
+socket options yet.
 
 A progress bar (done/total, rate, ETA) is drawn on standard error when it is a terminal.
 Ctrl-C (SIGINT) or SIGTERM stops the scan: connects in flight are canceled, what was found so
@@ -139,6 +142,7 @@ struct scan_request {
   bool quiet = false;
   bool show_closed = false;  ///< --show closed: list the refused targets too
   bool help = false;
+  connect_flags connect;  ///< parsed, and refused until the engine takes socket options
 };
 
 int usage_error(std::string_view message) {
@@ -245,6 +249,14 @@ std::expected<scan_request, std::string> parse_scan_args(std::span<char* const> 
       if (r.family != family_filter::any && r.family != want)
         return std::unexpected("-4 and -6 exclude each other");
       r.family = want;
+    } else if (auto flag = take_connect_flag(r.connect, args, i); !flag) {
+      return std::unexpected(flag.error());
+    } else if (*flag) {
+      // The engine (dial/engine.hpp) sets no socket options and binds no source yet.
+      return std::unexpected(
+          fmt::format("{} is not supported by dial scan (its engine takes no socket options yet); "
+                      "'dial TARGET' and 'dial why' take it",
+                      r.connect.given.back()));
     } else {
       // --opt=VALUE, -pVALUE / -iVALUE, or the value in the next argument.
       std::string_view opt = a;

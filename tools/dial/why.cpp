@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "color.hpp"
+#include "connect_flags.hpp"
 #include "dial/dialer.hpp"
 #include "dial/lookup.hpp"
 #include "endpoint.hpp"
@@ -27,7 +28,7 @@ using json = nlohmann::ordered_json;
 constexpr int exit_ok = 0, exit_failed = 1, exit_usage = 2;
 
 constexpr std::string_view why_help =
-    R"(Usage: dial why TARGET [--timeout DURATION] [--proxy URL] [--json]
+    R"(Usage: dial why TARGET [--timeout DURATION] [--proxy URL] [--json] [connect options]
 
 Why can't this host connect? Each step, in order:
   resolution  which source answered (numeric, the hosts file, or the DNS servers of
@@ -36,6 +37,10 @@ Why can't this host connect? Each step, in order:
   route       for each address, the route the kernel would take (interface, source
               address, gateway, and the route entry), or the unreachable, prohibit or
               blackhole route that refuses it (read through rtnetlink)
+  options     with connect options: each one set on the attempt's socket (the one the
+              kernel refuses is named: UnknownInterface, PermissionDenied, ...), the
+              source bound, and afterwards the protocol (--mptcp) and what Fast
+              Open did (--fastopen)
   attempt     a connect to that address: its outcome (a name of dial's closed set),
               the native code and the time
   meaning     what the outcome means here, and what to do about it
@@ -56,7 +61,11 @@ Options:
                       is never printed)
   --json              print the same as one JSON object
   --color[=WHEN]      colour the attempts' outcomes: auto (on a terminal), always or never
-  -h, --help          show this help and exit
+)";
+
+constexpr std::string_view why_help_tail = R"(  -h, --help          show this help and exit
+
+With --source, only the addresses of its family are tried, as `dial TARGET` does.
 
 Exit status: 0 an address connected, 1 none did, 2 usage error.
 )";
@@ -184,20 +193,44 @@ struct address_step {
   std::string route_unavailable;
   outcome attempt;
   explanation meaning;
+  std::string refused;  ///< the connect option (or "source ...") refused, if one was
+  dial::transport protocol = dial::transport::tcp;
+  dial::fast_open_state fast_open = dial::fast_open_state::not_used;
 };
 
-outcome attempt(const address& to, std::chrono::nanoseconds timeout) {
-  auto s = dial::socket(to.family(), SOCK_STREAM, 0);
-  if (!s) return socket_failed(s.error());
+// The connect options one at a time (to name the one refused), the source, then the connect.
+void attempt(address_step& step, const connect_flags& f, std::chrono::nanoseconds timeout) {
+  const address& to = step.to;
+  auto s = dial::open_socket(to.family(), SOCK_STREAM, f.socket);
+  if (!s) return static_cast<void>(step.attempt = socket_failed(s.error()));
   const owned_socket sock(*s);
+  const auto refused = [&](std::string what, std::string_view name) {
+    step.refused = std::move(what);
+    step.attempt = {false, name, dial::last_native_error(), std::nullopt};
+  };
+  for (const auto& [label, one] : each_option(f.socket))
+    if (auto r = dial::apply_socket_options(sock.get(), to.family(), one); !r)
+      return refused(label, dial::name(r.error()));
+  if (f.source)
+    if (auto b = dial::bind_source(sock.get(), *f.source); !b)
+      return refused(fmt::format("source {}", f.source->to_string()), dial::name(b.error()));
   sockaddr_storage ss{};
   const socklen_t len = to.to_native(ss);
   const auto start = clock_type::now();
   auto r =
       dial::connect_until(sock.get(), reinterpret_cast<const sockaddr*>(&ss), len, start + timeout);
   const auto elapsed = clock_type::now() - start;
-  if (r) return {true, "Connected", 0, elapsed};
-  return {false, dial::name(r.error()), dial::last_native_error(), elapsed};
+  if (!r)
+    return static_cast<void>(
+        step.attempt = {false, dial::name(r.error()), dial::last_native_error(), elapsed});
+  step.attempt = {true, "Connected", 0, elapsed};
+  step.protocol = dial::transport_protocol(sock.get());
+  step.fast_open = dial::fast_open_status(sock.get());
+}
+
+// Whether `to` is of the source's family (all are without --source).
+bool source_family(const connect_flags& f, const address& to) {
+  return !f.source || f.source->kind() == to.kind();
 }
 
 std::string resolver_code(int native) {
@@ -271,11 +304,18 @@ int why_main(std::span<char* const> args) {
   std::chrono::nanoseconds timeout = std::chrono::seconds(10);
   bool as_json = false;
   std::optional<dial::proxy> proxy;
+  connect_flags flags;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "-h" || a == "--help") {
-      fmt::print("{}", why_help);
+      fmt::print("{}{}{}", why_help, connect_flags_help, why_help_tail);
       return exit_ok;
+    }
+    if (auto flag = take_connect_flag(flags, args, i); !flag) {
+      fmt::print(stderr, "dial why: {}\nTry 'dial why --help'.\n", flag.error());
+      return exit_usage;
+    } else if (*flag) {
+      continue;
     }
     if (a == "--json") {
       as_json = true;
@@ -353,12 +393,22 @@ int why_main(std::span<char* const> args) {
   }
   std::vector<address_step> steps;
   bool connected = false;
+  std::size_t other_family = 0;  // addresses --source's family leaves out
   for (const auto& to : addresses) {
-    address_step s{to, std::nullopt, {}, {}, {}};
+    if (to.is_ip() && !source_family(flags, to)) {
+      ++other_family;
+      continue;
+    }
+    address_step s{to, std::nullopt, {}, {}, {}, {}, {}, {}};
     if (to.is_ip()) s.route = route_to(to, s.route_unavailable);
-    s.attempt = attempt(to, timeout);
-    s.meaning = explain(s.attempt.name, s.attempt.native, s.attempt.elapsed,
-                        s.route ? &*s.route : nullptr, to);
+    attempt(s, flags, timeout);
+    s.meaning = s.refused.empty() ? explain(s.attempt.name, s.attempt.native, s.attempt.elapsed,
+                                            s.route ? &*s.route : nullptr, to)
+                                  : explain_refusal(s.attempt.name, s.attempt.native, s.refused);
+    if (s.attempt.connected && flags.socket.fast_open &&
+        s.fast_open == dial::fast_open_state::deferred)
+      s.meaning = {std::string(fast_open_meaning(s.fast_open)),
+                   "write to it to know: the first bytes sent make the handshake"};
     connected = connected || s.attempt.connected;
     steps.push_back(std::move(s));
   }
@@ -368,6 +418,8 @@ int why_main(std::span<char* const> args) {
   if (proxy && connected) {
     dial::connect_to_host_options o;
     o.proxy = proxy;
+    o.socket = flags.socket;  // the connect options again, on the hop's socket
+    o.source = flags.source;
     o.deadline = clock_type::now() + timeout;
     auto r = dial::connect_to_host(host, port, o);
     connected = bool(r);
@@ -383,6 +435,7 @@ int why_main(std::span<char* const> args) {
 
   if (as_json) {
     json j = {{"target", std::string(*target)}};
+    if (!flags.empty()) j["options"] = options_text(flags);
     if (res) {
       json answers = json::array();
       for (const auto& a : res->answers) {
@@ -418,10 +471,17 @@ int why_main(std::span<char* const> args) {
                          {"code", s.attempt.native},
                          {"code_text", code_text(s.attempt.native)},
                          {"time_us", s.attempt.elapsed ? ms(*s.attempt.elapsed) * 1e3 : 0.0}}},
+                       {"refused_option", s.refused.empty() ? json(nullptr) : json(s.refused)},
+                       {"protocol", s.attempt.connected ? json(std::string(dial::name(s.protocol)))
+                                                        : json(nullptr)},
+                       {"fast_open", s.attempt.connected && flags.socket.fast_open
+                                         ? json(std::string(dial::name(s.fast_open)))
+                                         : json(nullptr)},
                        {"meaning", s.meaning.meaning},
                        {"advice", s.meaning.advice}});
     j["addresses"] = addrs;
     if (proxy) j["proxy"] = proxy_json(*proxy, hop, hop_meaning);
+    j["other_family_skipped"] = other_family;
     j["connected"] = connected;
     fmt::print("{}\n", j.dump(2));
     std::fflush(stdout);
@@ -432,6 +492,7 @@ int why_main(std::span<char* const> args) {
   if (proxy)
     fmt::print("proxy       {}: the steps below reach the proxy, then ask it for {}\n",
                proxy->to_string(), *target);
+  if (!flags.empty()) fmt::print("options     {}\n", options_text(flags));
   if (res) {
     if (res->source == "numeric")
       fmt::print("resolution  {} is a numeric address: nothing to look up\n", res->host);
@@ -464,8 +525,16 @@ int why_main(std::span<char* const> args) {
     if (s.to.is_ip())
       fmt::print("  route     {}\n",
                  s.route ? route_text(*s.route) : fmt::format("unknown ({})", s.route_unavailable));
+    if (!s.refused.empty()) fmt::print("  refused   {}\n", s.refused);
     fmt::print("  attempt   {}  {}  {}\n", paint_outcome(s.attempt.name),
                code_text(s.attempt.native), time_text(s.attempt.elapsed));
+    if (s.attempt.connected && flags.socket.multipath)
+      fmt::print("  protocol  {}{}\n", dial::name(s.protocol),
+                 s.protocol == dial::transport::mptcp
+                     ? " (the peer agreed to Multipath TCP)"
+                     : " (MPTCP asked for: this kernel or the peer does not speak it)");
+    if (s.attempt.connected && flags.socket.fast_open)
+      fmt::print("  fastopen  {}\n", dial::name(s.fast_open));
     fmt::print("  means     {}\n", s.meaning.meaning);
     fmt::print("  to do     {}\n", s.meaning.advice);
   }
@@ -489,6 +558,11 @@ int why_main(std::span<char* const> args) {
         fmt::print("verdict     connects: {} accepted the connection\n", s.to.to_string());
         break;
       }
+  } else if (steps.empty() && other_family > 0) {
+    fmt::print(
+        "verdict     cannot connect: AddressFamilyNotSupported: no address of {} is of "
+        "the family of --source {}\n",
+        host, flags.source->to_string());
   } else if (steps.empty()) {
     fmt::print("verdict     cannot connect: the name has no address ({})\n",
                res ? res->error : std::string("?"));

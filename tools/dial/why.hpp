@@ -26,6 +26,11 @@ struct explanation {
                                   std::optional<std::chrono::nanoseconds> elapsed,
                                   const route_answer* route, const address& target);
 
+/// Explains a connect option (or the source address) the kernel refused before any connect:
+/// `name` is setsockopt's or bind's name for it, `what` the option as `dial why` shows it
+/// ("mark 0x7 (SO_MARK)", "source 192.0.2.1:0").
+[[nodiscard]] explanation explain_refusal(std::string_view name, int native, std::string_view what);
+
 /// Explains a resolution that gave no address (UnknownHostName, ...). `servers` names who was
 /// asked ("127.0.0.1:53"; empty: the hosts file or the system resolver).
 [[nodiscard]] explanation explain_resolution(std::string_view name, std::string_view host,

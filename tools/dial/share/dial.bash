@@ -14,8 +14,14 @@ _dial() {
     esac
   done
   local color_opts="--color --color=auto --color=always --color=never"
+  local connect_opts="--interface --source --mark --fastopen --mptcp --user-timeout --keepalive
+                      --nodelay"
   case $prev in
     --timeout) COMPREPLY=($(compgen -W "250ms 500ms 1s 2s 10s 1m" -- "$cur")); return ;;
+    --user-timeout | --keepalive) COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")); return ;;
+    --interface)
+      COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")); return ;;
+    --source | --mark) return ;;
     -p | --ports | --concurrency | --threads | --rate) return ;;
     --proxy) COMPREPLY=($(compgen -W "socks5:// socks5h:// http://" -- "$cur")); return ;;
     --refuse | --drop | --delay | --errno | --seed) return ;;  # dial fault: DEST, a seed
@@ -28,8 +34,8 @@ _dial() {
     scan)
       words="-p --ports -i --input -4 -6 --rate --timeout --concurrency --threads --backend
              --show --json -q --quiet $color_opts -h --help" ;;
-    why) words="--timeout --proxy --json $color_opts -h --help" ;;
-    pipe) words="--timeout --proxy -v --verbose $color_opts -h --help --" ;;
+    why) words="--timeout --proxy --json $connect_opts $color_opts -h --help" ;;
+    pipe) words="--timeout --proxy -v --verbose $connect_opts $color_opts -h --help --" ;;
     fault)
       words="--refuse --drop --delay --errno --rate --seed -v --verbose --log --no-io-uring
              -h --help --" ;;
@@ -37,7 +43,7 @@ _dial() {
     help) return ;;
     *)
       if [[ $cur == -* ]]; then
-        words="-v --verbose --timeout --proxy $color_opts -h --help --version --"
+        words="-v --verbose --timeout --proxy $connect_opts $color_opts -h --help --version --"
       else
         words="scan why pipe fault demo help"
       fi ;;
