@@ -382,3 +382,33 @@ TEST(AsioFromErrorCode, AnAsioConnectsRealRefusal) {
 }
 
 }  // namespace
+
+namespace {
+
+// connect_to_host_options::source and socket.multipath through the adapter: bound on every
+// attempt, only the source's family tried, the winner's protocol read from its handle.
+TEST(AsioConnect, SourceIsBoundAndOnlyItsFamilyIsTried) {
+  auto l = t::tcp_listener(AF_INET);
+  names n({"::1", "127.0.0.1"});
+  n.options.source = *dial::address::parse("127.0.0.7:0");
+  n.options.socket.multipath = true;  // to a TCP listener: the peer's fallback, TCP
+  net::io_context io;
+  outcome o(io);
+  async_connect_to_host(io.get_executor(), "asio.test", l.where.port(), n.options, o.handler());
+  io.run();
+  ASSERT_EQ(o.calls, 1);
+  ASSERT_FALSE(o.ec) << o.ec.message();
+  EXPECT_EQ(o.sock.local_endpoint().address(), net::ip::make_address("127.0.0.7"));
+  ASSERT_EQ(o.report.attempts.size(), 1u) << "the IPv6 address is not of the source's family";
+  EXPECT_EQ(dial::transport_protocol(o.sock.native_handle()), dial::transport::tcp);
+  n.options.source = *dial::address::parse("[::1]:0");
+  outcome none(io);
+  async_connect_to_host(io.get_executor(), "127.0.0.1", l.where.port(), n.options, none.handler());
+  io.restart();
+  io.run();
+  ASSERT_EQ(none.calls, 1);
+  EXPECT_EQ(none.ec, connect_to_host_error::address_family_not_supported);
+  EXPECT_TRUE(none.report.attempts.empty());
+}
+
+}  // namespace
