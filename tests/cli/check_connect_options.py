@@ -17,7 +17,11 @@ Usage: check_connect_options.py DIAL MODE
               handshake (NotUsed), the second Deferred and the listener's socket got the bytes
               in the SYN (TCP_INFO's TCPI_OPT_SYN_DATA)
   tcp         --nodelay, --keepalive and --user-timeout connect and are shown by -v
-  usage       malformed values and `dial scan` with a connect option are usage errors (2)
+  scan        `dial scan` sets the options its engine takes (--interface, --mark, --nodelay, ...)
+              on every socket: an unknown interface is each target's UnknownInterface, a mark
+              as nobody PermissionDenied; the header line shows them
+  usage       malformed values, and `dial scan` with --source, --fastopen or --mptcp, are usage
+              errors (2)
 Needs root (a private network namespace, sysctls in it); skips with 77 without. Every wait is
 bounded; no bound decides a pass.
 """
@@ -223,6 +227,19 @@ def tcp():
           "a TCP option on a Unix target: OperationNotSupported")
 
 
+def scan():
+    s = server()
+    status, out = run("scan", "-q", "--interface", "nosuch0", s.target())
+    check(status == 1 and "; options interface nosuch0\n" in out
+          and "Outcomes: UnknownInterface 1" in out, "scan --interface nosuch0: UnknownInterface")
+    status, out = run("scan", "-q", "--interface", "lo", "--mark", "5", "--nodelay", s.target())
+    check(status == 0 and "; options interface lo, mark 0x5, nodelay\n" in out
+          and "Outcomes: Connected 1" in out, "scan with options the engine takes: open")
+    check(s.wait_for(1), "the listener got the scan's connection")
+    status, out = run("scan", "-q", "--mark", "5", s.target(), user=True)
+    check(status == 1 and "PermissionDenied" in out, "scan --mark as nobody: PermissionDenied")
+
+
 def usage():
     for args, want in [
         (["--mark", "abc", "127.0.0.1:9"], "bad mark 'abc': a mark is a number (InvalidNumber at byte 0)"),
@@ -234,6 +251,8 @@ def usage():
         (["why", "--mark", "x", "127.0.0.1:9"], "bad mark"),
         (["pipe", "--source", "1.2.3", "127.0.0.1:9"], "bad source address"),
         (["scan", "--mptcp", "127.0.0.1:9"], "--mptcp is not supported by dial scan"),
+        (["scan", "--fastopen", "127.0.0.1:9"], "--fastopen is not supported by dial scan"),
+        (["scan", "--mark", "x", "127.0.0.1:9"], "bad mark 'x'"),
         (["scan", "--source=127.0.0.1", "127.0.0.1:9"], "--source is not supported by dial scan"),
     ]:
         status, out = run(*args)
@@ -241,6 +260,6 @@ def usage():
 
 
 {"mptcp": mptcp, "interface": interface, "mark": mark, "source": source, "fastopen": fastopen,
- "tcp": tcp, "usage": usage}[mode]()
+ "tcp": tcp, "scan": scan, "usage": usage}[mode]()
 print("FAIL" if failures else "PASS")
 sys.exit(1 if failures else 0)

@@ -103,9 +103,18 @@ Options:
 
 A scan connects to every target directly: --proxy is refused here (a proxy would turn a scan
 of many hosts into a scan from the proxy). Probe through a proxy with dial --proxy URL TARGET...
-The connect options of `dial TARGET` (--interface, --source, --mark, --fastopen, --mptcp,
---user-timeout, --keepalive, --nodelay) are not supported by dial scan: its engine sets no
-socket options yet.
+
+Connect options, as `dial TARGET` takes them (dial --help), set on every socket:
+  --interface NAME        send through interface NAME only (SO_BINDTODEVICE); an unknown
+                          name is each target's outcome UnknownInterface
+  --mark N                firewall and routing mark (SO_MARK; decimal or 0x hex; needs
+                          CAP_NET_ADMIN, else PermissionDenied)
+  --user-timeout DURATION TCP_USER_TIMEOUT: drop a connection whose sent data stays
+                          unacknowledged for DURATION
+  --keepalive DURATION    TCP keepalive: a probe after DURATION idle, then every DURATION
+  --nodelay               TCP_NODELAY
+The others of `dial TARGET` (--source, --fastopen, --mptcp) are not supported by dial scan: its
+engine binds no source and makes no MPTCP or Fast Open socket yet.
 
 A progress bar (done/total, rate, ETA) is drawn on standard error when it is a terminal.
 Ctrl-C (SIGINT) or SIGTERM stops the scan: connects in flight are canceled, what was found so
@@ -252,11 +261,15 @@ std::expected<scan_request, std::string> parse_scan_args(std::span<char* const> 
     } else if (auto flag = take_connect_flag(r.connect, args, i); !flag) {
       return std::unexpected(flag.error());
     } else if (*flag) {
-      // The engine (dial/engine.hpp) sets no socket options and binds no source yet.
-      return std::unexpected(
-          fmt::format("{} is not supported by dial scan (its engine takes no socket options yet); "
-                      "'dial TARGET' and 'dial why' take it",
-                      r.connect.given.back()));
+      // The engine (dial/engine.hpp) sets socket options but binds no source and makes no
+      // MPTCP or Fast Open socket yet.
+      const std::string& given = r.connect.given.back();
+      if (given == "--source" || given == "--fastopen" || given == "--mptcp")
+        return std::unexpected(fmt::format(
+            "{} is not supported by dial scan (its engine does not do it yet); 'dial TARGET' "
+            "and 'dial why' take it",
+            given));
+      r.engine.socket = r.connect.socket;
     } else {
       // --opt=VALUE, -pVALUE / -iVALUE, or the value in the next argument.
       std::string_view opt = a;
@@ -480,8 +493,8 @@ int run_scan(const scan_request& r, scan_targets& t) {
     return exit_usage;
   }
   const auto first_count = static_cast<std::size_t>(t.total ? *t.total : t.plan.size());
-  scan_setup setup{e->backend(),     e->threads(), e->concurrency(),
-                   r.engine.timeout, first_count,  r.engine.rate};
+  scan_setup setup{e->backend(), e->threads(),  e->concurrency(),       r.engine.timeout,
+                   first_count,  r.engine.rate, options_text(r.connect)};
   if (!r.json) print_scan_header(setup, header_text(r, first_count, t.total.has_value()));
 
   std::stop_source stop;

@@ -196,6 +196,7 @@ void print_scan_header(const scan_setup& setup, std::string_view what) {
              dial::name(setup.backend), setup.threads, setup.threads == 1 ? "" : "s",
              setup.concurrency, setup.timeout.count());
   if (setup.rate > 0) fmt::print(", at most {:g} connects/s", setup.rate);
+  if (!setup.options.empty()) fmt::print("; options {}", setup.options);
   fmt::print("\n");
   flush_output();
 }

@@ -25,6 +25,7 @@ struct scan_setup {
   std::chrono::milliseconds timeout{0};                ///< per-connect deadline
   std::size_t targets = 0;                             ///< targets asked for
   double rate = 0;                                     ///< connects started per second; 0: no cap
+  std::string options{};  ///< the connect options in force ("interface lo, nodelay"); "" none
 };
 
 /// How the scan ended.
