@@ -326,8 +326,9 @@ void uring_worker::on_connect(run_shared& run, std::uint32_t i, int res, clock::
   if (s.state == slot_state::timed_out) return finish(run, i, timed_out(), now);
   if (s.state == slot_state::canceled) return finish(run, i, canceled(), now);
   if (res < 0) {
-    s.reusable = res == -ECONNREFUSED && run.targets[s.target].is_ip() && run.options->empty();
-    return finish(run, i, from_connect_errno(-res, "io_uring connect"), now);
+    const outcome o = from_connect_errno(-res, "io_uring connect");
+    s.reusable = refused(o) && run.targets[s.target].is_ip() && run.options->empty();
+    return finish(run, i, o, now);
   }
   const address& a = run.targets[s.target];
   if (!a.is_ip() || !in_ephemeral_range(a.port())) return finish(run, i, succeeded(), now);

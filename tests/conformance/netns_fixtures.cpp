@@ -136,15 +136,18 @@ std::uint64_t pointer(const void* p) { return reinterpret_cast<std::uintptr_t>(p
 
 }  // namespace
 
-fd load_connect_rejecter(int attach_type) {
-  // r0 = 0 (reject the connect, the kernel then fails it with EPERM); exit.
+namespace {
+
+// Loads `r0 = 0; exit` as a program of `type` for `attach_type`: a cgroup hook that rejects
+// whatever it is attached to (the kernel then fails the call with EPERM).
+fd load_rejecter(bpf_prog_type type, int attach_type) {
   const bpf_insn program[] = {
       {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 0},
       {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
   };
   static const char license[] = "GPL";
   bpf_attr attr{};
-  attr.prog_type = BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+  attr.prog_type = type;
   attr.expected_attach_type = static_cast<std::uint32_t>(attach_type);
   attr.insns = pointer(program);
   attr.insn_cnt = sizeof program / sizeof program[0];
@@ -154,21 +157,14 @@ fd load_connect_rejecter(int attach_type) {
   return fd(prog);
 }
 
+}  // namespace
+
+fd load_connect_rejecter(int attach_type) {
+  return load_rejecter(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, attach_type);
+}
+
 fd load_socket_create_rejecter() {
-  const bpf_insn program[] = {
-      {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = 0},
-      {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
-  };
-  static const char license[] = "GPL";
-  bpf_attr attr{};
-  attr.prog_type = BPF_PROG_TYPE_CGROUP_SOCK;
-  attr.expected_attach_type = BPF_CGROUP_INET_SOCK_CREATE;
-  attr.insns = pointer(program);
-  attr.insn_cnt = sizeof program / sizeof program[0];
-  attr.license = pointer(license);
-  const int prog = bpf(BPF_PROG_LOAD, attr);
-  if (prog < 0) std::perror("bpf(BPF_PROG_LOAD)");
-  return fd(prog);
+  return load_rejecter(BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET_SOCK_CREATE);
 }
 
 namespace {

@@ -439,4 +439,17 @@ bool become_nobody() {
          ::geteuid() == nobody;
 }
 
+dial::address to_address(const addr& a) {
+  auto r = dial::address::from_native(a.sa(), a.len);
+  if (!r) throw std::runtime_error("to_address: not a dial::address");
+  return *r;
+}
+
+int int_option(int fd, int level, int name) {
+  int v = -1;
+  socklen_t len = sizeof v;
+  if (::getsockopt(fd, level, name, &v, &len) != 0) return -1000 - errno;
+  return v;
+}
+
 }  // namespace dial::test

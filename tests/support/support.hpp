@@ -138,6 +138,12 @@ inline const std::vector<std::string> c_ares_own_files{"/dev/urandom"};
 /// failed (not root, or setuid refused).
 bool become_nobody();
 
+/// A test address as a dial::address (throws std::runtime_error if it is not one).
+dial::address to_address(const addr& a);
+
+/// getsockopt of an int option: its value, or -1000 - errno when getsockopt fails.
+int int_option(int fd, int level, int name);
+
 /// In the calling process (a child): move into a new network namespace with `lo` up. Needs root.
 bool enter_new_netns();
 

@@ -25,11 +25,7 @@ using dial::engine_connect_error;
 using dial::engine_options;
 using dial::engine_result;
 
-dial::address to_address(const t::addr& a) {
-  auto r = dial::address::from_native(a.sa(), a.len);
-  if (!r) throw std::runtime_error("from_native");
-  return *r;
-}
+using t::to_address;
 
 engine make_keeping(engine_backend b, std::size_t concurrency, unsigned threads,
                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) {

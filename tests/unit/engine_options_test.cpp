@@ -25,17 +25,7 @@ using dial::engine_create_error;
 using dial::engine_options;
 using dial::engine_result;
 
-dial::address to_address(const t::addr& a) {
-  auto r = dial::address::from_native(a.sa(), a.len);
-  if (!r) throw std::runtime_error("from_native");
-  return *r;
-}
-
-int read_int(int fd, int level, int name) {
-  int v = -1;
-  socklen_t len = sizeof v;
-  return ::getsockopt(fd, level, name, &v, &len) == 0 ? v : -errno;
-}
+using t::to_address;
 
 std::string bound_device(int fd) {
   char dev[IFNAMSIZ] = {};
@@ -77,6 +67,17 @@ std::expected<engine, engine_create_error> make(engine_backend b, const dial::so
   return engine::create(o);
 }
 
+/// `n` loopback targets: every `every`-th one (from the first) a refused port, the rest open.
+struct mixed_targets {
+  t::listener open = t::tcp_listener(AF_INET, 512);
+  t::listener closed = t::closed_tcp_port(AF_INET);
+  std::vector<dial::address> targets;
+  mixed_targets(int n, int every) {
+    for (int i = 0; i < n; ++i)
+      targets.push_back(to_address(i % every == 0 ? closed.where : open.where));
+  }
+};
+
 class EngineOptions : public ::testing::TestWithParam<engine_backend> {
  protected:
   void SetUp() override {
@@ -112,15 +113,15 @@ TEST_P(EngineOptions, SetsEveryOptionOnEverySocket) {
     const int fd = sink.sockets()[i].get();
     ASSERT_GE(fd, 0);
     EXPECT_EQ(bound_device(fd), "lo");
-    EXPECT_EQ(read_int(fd, SOL_SOCKET, SO_MARK), 0x2a);
-    EXPECT_EQ(read_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 1500);
-    EXPECT_EQ(read_int(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
-    EXPECT_EQ(read_int(fd, IPPROTO_TCP, TCP_KEEPIDLE), 30);
-    EXPECT_EQ(read_int(fd, IPPROTO_TCP, TCP_KEEPINTVL), 5);
-    EXPECT_EQ(read_int(fd, IPPROTO_TCP, TCP_KEEPCNT), 3);
-    EXPECT_EQ(read_int(fd, IPPROTO_TCP, TCP_NODELAY), 1);
-    EXPECT_EQ(read_int(fd, SOL_SOCKET, SO_SNDBUF), 2 * 65536);  // the kernel doubles it
-    EXPECT_EQ(read_int(fd, SOL_SOCKET, SO_RCVBUF), 2 * 32768);
+    EXPECT_EQ(t::int_option(fd, SOL_SOCKET, SO_MARK), 0x2a);
+    EXPECT_EQ(t::int_option(fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 1500);
+    EXPECT_EQ(t::int_option(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+    EXPECT_EQ(t::int_option(fd, IPPROTO_TCP, TCP_KEEPIDLE), 30);
+    EXPECT_EQ(t::int_option(fd, IPPROTO_TCP, TCP_KEEPINTVL), 5);
+    EXPECT_EQ(t::int_option(fd, IPPROTO_TCP, TCP_KEEPCNT), 3);
+    EXPECT_EQ(t::int_option(fd, IPPROTO_TCP, TCP_NODELAY), 1);
+    EXPECT_EQ(t::int_option(fd, SOL_SOCKET, SO_SNDBUF), 2 * 65536);  // the kernel doubles it
+    EXPECT_EQ(t::int_option(fd, SOL_SOCKET, SO_RCVBUF), 2 * 32768);
     if (::testing::Test::HasFailure()) break;  // one socket's report is enough
   }
 }
@@ -128,10 +129,8 @@ TEST_P(EngineOptions, SetsEveryOptionOnEverySocket) {
 // The same options without keep_connections (io_uring closes each socket in its chain): every
 // connect still succeeds, and refused ports are still refused.
 TEST_P(EngineOptions, ConnectsAndRefusesWithOptionsSet) {
-  const t::listener l = t::tcp_listener(AF_INET, 512);
-  const t::listener closed = t::closed_tcp_port(AF_INET);
-  std::vector<dial::address> targets;
-  for (int i = 0; i < 300; ++i) targets.push_back(to_address(i % 3 == 0 ? closed.where : l.where));
+  const mixed_targets m(300, 3);
+  const auto& targets = m.targets;
   dial::socket_options s;
   s.no_delay = true;
   s.keepalive = dial::keepalive_options{};
@@ -148,10 +147,8 @@ TEST_P(EngineOptions, ConnectsAndRefusesWithOptionsSet) {
 // An interface that does not exist: every connect ends UnknownInterface (ENODEV) and the run
 // returns with one result each, open and refused targets alike.
 TEST_P(EngineOptions, UnknownInterfaceEndsEveryConnectWithItsName) {
-  const t::listener l = t::tcp_listener(AF_INET, 512);
-  const t::listener closed = t::closed_tcp_port(AF_INET);
-  std::vector<dial::address> targets;
-  for (int i = 0; i < 500; ++i) targets.push_back(to_address(i % 2 == 0 ? closed.where : l.where));
+  const mixed_targets m(500, 2);
+  const auto& targets = m.targets;
   dial::socket_options s;
   s.no_delay = true;  // a step that succeeds before the one that fails
   s.interface_name = "nosuch0";

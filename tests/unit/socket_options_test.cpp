@@ -19,14 +19,7 @@ using dial::connect_to_address_error;
 using dial::setsockopt_error;
 using dial::socket_options;
 
-dial::address to_address(const t::addr& a) { return *dial::address::from_native(a.sa(), a.len); }
-
-int read_int(int s, int level, int name) {
-  int v = -1;
-  socklen_t len = sizeof v;
-  if (::getsockopt(s, level, name, &v, &len) != 0) return -1000 - errno;
-  return v;
-}
+using t::to_address;
 
 std::expected<dial::owned_socket, connect_to_address_error> connect_with(const t::listener& l,
                                                                          const socket_options& o) {
@@ -39,8 +32,8 @@ TEST(SocketOptions, NoneSetChangesNothing) {
   auto l = t::tcp_listener(AF_INET);
   auto s = connect_with(l, {});
   ASSERT_TRUE(s) << dial::name(s.error());
-  EXPECT_EQ(read_int(s->get(), IPPROTO_TCP, TCP_NODELAY), 0);
-  EXPECT_EQ(read_int(s->get(), SOL_SOCKET, SO_KEEPALIVE), 0);
+  EXPECT_EQ(t::int_option(s->get(), IPPROTO_TCP, TCP_NODELAY), 0);
+  EXPECT_EQ(t::int_option(s->get(), SOL_SOCKET, SO_KEEPALIVE), 0);
 }
 
 TEST(SocketOptions, TcpOptionsAreReadBackFromTheConnectedSocket) {
@@ -55,15 +48,15 @@ TEST(SocketOptions, TcpOptionsAreReadBackFromTheConnectedSocket) {
     auto s = connect_with(l, o);
     ASSERT_TRUE(s) << dial::name(s.error());
     const int fd = s->get();
-    EXPECT_EQ(read_int(fd, IPPROTO_TCP, TCP_NODELAY), 1);
-    EXPECT_EQ(read_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 4321);
-    EXPECT_EQ(read_int(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
-    EXPECT_EQ(read_int(fd, IPPROTO_TCP, TCP_KEEPIDLE), 30);
-    EXPECT_EQ(read_int(fd, IPPROTO_TCP, TCP_KEEPINTVL), 7);
-    EXPECT_EQ(read_int(fd, IPPROTO_TCP, TCP_KEEPCNT), 4);
+    EXPECT_EQ(t::int_option(fd, IPPROTO_TCP, TCP_NODELAY), 1);
+    EXPECT_EQ(t::int_option(fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 4321);
+    EXPECT_EQ(t::int_option(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+    EXPECT_EQ(t::int_option(fd, IPPROTO_TCP, TCP_KEEPIDLE), 30);
+    EXPECT_EQ(t::int_option(fd, IPPROTO_TCP, TCP_KEEPINTVL), 7);
+    EXPECT_EQ(t::int_option(fd, IPPROTO_TCP, TCP_KEEPCNT), 4);
     // Linux doubles the value for its bookkeeping (socket(7)), within net.core.*mem_max.
-    EXPECT_GE(read_int(fd, SOL_SOCKET, SO_SNDBUF), 65536);
-    EXPECT_GE(read_int(fd, SOL_SOCKET, SO_RCVBUF), 131072);
+    EXPECT_GE(t::int_option(fd, SOL_SOCKET, SO_SNDBUF), 65536);
+    EXPECT_GE(t::int_option(fd, SOL_SOCKET, SO_RCVBUF), 131072);
   }
 }
 
@@ -142,7 +135,7 @@ TEST(SocketOptions, InterfaceAndMarkAsRootAndAsNobody) {
   socklen_t len = sizeof dev;
   ASSERT_EQ(::getsockopt(s->get(), SOL_SOCKET, SO_BINDTODEVICE, dev, &len), 0);
   EXPECT_STREQ(dev, "lo");
-  EXPECT_EQ(read_int(s->get(), SOL_SOCKET, SO_MARK), 0x2a);
+  EXPECT_EQ(t::int_option(s->get(), SOL_SOCKET, SO_MARK), 0x2a);
   // Without CAP_NET_ADMIN, SO_MARK is refused: PermissionDenied with EPERM.
   const t::addr where = l.where;
   EXPECT_EQ(t::run_in_child([where] {
@@ -168,7 +161,7 @@ TEST(SocketOptions, ConnectToHostAppliesThemToEveryAttempt) {
   o.socket.no_delay = true;
   auto c = dial::connect_to_host("127.0.0.1", l.where.port(), o);
   ASSERT_TRUE(c) << dial::name(c.error().error);
-  EXPECT_EQ(read_int(c->socket.get(), IPPROTO_TCP, TCP_NODELAY), 1);
+  EXPECT_EQ(t::int_option(c->socket.get(), IPPROTO_TCP, TCP_NODELAY), 1);
   o.socket.interface_name = "nosuchif0";
   auto bad = dial::connect_to_host("127.0.0.1", l.where.port(), o);
   ASSERT_FALSE(bad);

@@ -36,13 +36,6 @@ constexpr int tcp_is_mptcp = 43;    // TCP_IS_MPTCP (Linux 5.16), not in Debian 
     }                                                                               \
   } while (0)
 
-int read_int(int s, int level, int name) {
-  int v = -1;
-  socklen_t len = sizeof v;
-  if (::getsockopt(s, level, name, &v, &len) != 0) return -1000 - errno;
-  return v;
-}
-
 // A listener on 127.0.0.1 (ephemeral port) made with `protocol` (0: TCP, or IPPROTO_MPTCP),
 // with a Fast Open queue when `fast_open`.
 struct test_listener {
@@ -106,12 +99,12 @@ TEST(Multipath, ToAnMptcpListenerIsMptcpOnBothSides) {
     DIAL_CHECK(l.sock.get() >= 0 && l.where.port() != 0, 91);
     auto s = dial::connect_to_address(l.where, multipath_options());
     DIAL_CHECK(s, 1);
-    DIAL_CHECK(read_int(s->get(), SOL_SOCKET, SO_PROTOCOL) == ipproto_mptcp, 2);
+    DIAL_CHECK(t::int_option(s->get(), SOL_SOCKET, SO_PROTOCOL) == ipproto_mptcp, 2);
     DIAL_CHECK(dial::transport_protocol(s->get()) == transport::mptcp, 3);
     const t::fd a(::accept4(l.sock.get(), nullptr, nullptr, SOCK_CLOEXEC));
     // The listener's side: the accepted socket is an MPTCP one, and says so.
-    DIAL_CHECK(read_int(a.get(), SOL_SOCKET, SO_PROTOCOL) == ipproto_mptcp, 4);
-    DIAL_CHECK(read_int(a.get(), IPPROTO_TCP, tcp_is_mptcp) == 1, 5);
+    DIAL_CHECK(t::int_option(a.get(), SOL_SOCKET, SO_PROTOCOL) == ipproto_mptcp, 4);
+    DIAL_CHECK(t::int_option(a.get(), IPPROTO_TCP, tcp_is_mptcp) == 1, 5);
     DIAL_CHECK(send_text(s->get(), "mp") && read_some(a.get()) == "mp", 6);
     return 0;
   });
@@ -127,10 +120,10 @@ TEST(Multipath, APeerWithoutMptcpGetsTcpAndTheReportSaysTcp) {
     auto s = dial::connect_to_address(l.where, multipath_options());
     DIAL_CHECK(s, 1);
     // An MPTCP socket whose peer did not answer with MP_CAPABLE: fallen back to TCP.
-    DIAL_CHECK(read_int(s->get(), SOL_SOCKET, SO_PROTOCOL) == ipproto_mptcp, 2);
+    DIAL_CHECK(t::int_option(s->get(), SOL_SOCKET, SO_PROTOCOL) == ipproto_mptcp, 2);
     DIAL_CHECK(dial::transport_protocol(s->get()) == transport::tcp, 3);
     const t::fd a(::accept4(l.sock.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    DIAL_CHECK(read_int(a.get(), SOL_SOCKET, SO_PROTOCOL) == IPPROTO_TCP, 4);
+    DIAL_CHECK(t::int_option(a.get(), SOL_SOCKET, SO_PROTOCOL) == IPPROTO_TCP, 4);
     DIAL_CHECK(send_text(s->get(), "tcp") && read_some(a.get()) == "tcp", 5);
     return 0;
   });
@@ -149,18 +142,18 @@ TEST(Multipath, DisabledInTheNamespaceFallsBackToATcpSocket) {
       auto fd = dial::open_socket(family, SOCK_STREAM, multipath());
       DIAL_CHECK(fd, 3);
       const t::fd owned(*fd);
-      DIAL_CHECK(read_int(owned.get(), SOL_SOCKET, SO_PROTOCOL) == IPPROTO_TCP, 4);
+      DIAL_CHECK(t::int_option(owned.get(), SOL_SOCKET, SO_PROTOCOL) == IPPROTO_TCP, 4);
     }
     DIAL_CHECK(listen_with(ipproto_mptcp).sock.get() < 0, 10);  // no MPTCP listener either
     auto l = listen_with(0);
     DIAL_CHECK(l.sock.get() >= 0, 91);
     auto s = dial::connect_to_address(l.where, multipath_options());
     DIAL_CHECK(s, 5);
-    DIAL_CHECK(read_int(s->get(), SOL_SOCKET, SO_PROTOCOL) == IPPROTO_TCP, 6);
+    DIAL_CHECK(t::int_option(s->get(), SOL_SOCKET, SO_PROTOCOL) == IPPROTO_TCP, 6);
     DIAL_CHECK(dial::transport_protocol(s->get()) == transport::tcp, 7);
     const t::fd a(::accept4(l.sock.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    DIAL_CHECK(read_int(a.get(), SOL_SOCKET, SO_PROTOCOL) == IPPROTO_TCP, 8);
-    DIAL_CHECK(read_int(a.get(), IPPROTO_TCP, tcp_is_mptcp) == 0, 9);
+    DIAL_CHECK(t::int_option(a.get(), SOL_SOCKET, SO_PROTOCOL) == IPPROTO_TCP, 8);
+    DIAL_CHECK(t::int_option(a.get(), IPPROTO_TCP, tcp_is_mptcp) == 0, 9);
     return 0;
   });
   EXPECT_EQ(rc, 0);
@@ -176,7 +169,7 @@ TEST(Multipath, NotAskedForIsTcpEvenToAnMptcpListener) {
     DIAL_CHECK(s, 1);
     DIAL_CHECK(dial::transport_protocol(s->get()) == transport::tcp, 2);
     const t::fd a(::accept4(l.sock.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    DIAL_CHECK(read_int(a.get(), IPPROTO_TCP, tcp_is_mptcp) == 0, 3);
+    DIAL_CHECK(t::int_option(a.get(), IPPROTO_TCP, tcp_is_mptcp) == 0, 3);
     return 0;
   });
   EXPECT_EQ(rc, 0);
@@ -195,7 +188,7 @@ TEST(Multipath, ThroughConnectToHostTheConnectionSaysWhichProtocol) {
     auto c = dial::connect_to_host("127.0.0.1", mp.where.port(), o);
     DIAL_CHECK(c && c->protocol == transport::mptcp, 1);
     const t::fd a(::accept4(mp.sock.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    DIAL_CHECK(read_int(a.get(), IPPROTO_TCP, tcp_is_mptcp) == 1, 2);
+    DIAL_CHECK(t::int_option(a.get(), IPPROTO_TCP, tcp_is_mptcp) == 1, 2);
     auto d = dial::connect_to_host("127.0.0.1", tcp.where.port(), o);
     DIAL_CHECK(d && d->protocol == transport::tcp, 3);
     o.deadline = dial::deadline_clock::time_point::max();  // the blocking path
@@ -214,11 +207,11 @@ TEST(Multipath, OnlyIpStreamSocketsAreAskedForIt) {
   auto udp = dial::open_socket(AF_INET, SOCK_DGRAM, multipath());
   ASSERT_TRUE(udp) << dial::name(udp.error());
   const t::fd u(*udp);
-  EXPECT_EQ(read_int(u.get(), SOL_SOCKET, SO_PROTOCOL), IPPROTO_UDP);
+  EXPECT_EQ(t::int_option(u.get(), SOL_SOCKET, SO_PROTOCOL), IPPROTO_UDP);
   auto unix_stream = dial::open_socket(AF_UNIX, SOCK_STREAM, multipath());
   ASSERT_TRUE(unix_stream) << dial::name(unix_stream.error());
   const t::fd x(*unix_stream);
-  EXPECT_EQ(read_int(x.get(), SOL_SOCKET, SO_PROTOCOL), 0);
+  EXPECT_EQ(t::int_option(x.get(), SOL_SOCKET, SO_PROTOCOL), 0);
   EXPECT_EQ(dial::transport_protocol(x.get()), transport::tcp);  // it cannot say: TCP
   EXPECT_EQ(dial::name(transport::mptcp), "MPTCP");
   EXPECT_EQ(dial::name(transport::tcp), "TCP");
@@ -236,7 +229,7 @@ dial::connect_options fast_open_options(bool non_blocking) {
 // Waits (bounded) for a non-blocking connect under way to finish.
 bool finish(int s) {
   pollfd p{s, POLLOUT, 0};
-  return ::poll(&p, 1, 5000) == 1 && read_int(s, SOL_SOCKET, SO_ERROR) == 0;
+  return ::poll(&p, 1, 5000) == 1 && t::int_option(s, SOL_SOCKET, SO_ERROR) == 0;
 }
 
 // One client turn: connects with fast_open, writes `text`, the server accepts and reads it,
