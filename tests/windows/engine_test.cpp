@@ -401,7 +401,8 @@ TEST(WindowsEngine, SocketOptionsAreOnEveryKeptSocket) {
   ASSERT_EQ(sink.kept().size(), targets.size());
   for (auto& s : sink.kept()) {
     const auto get = [&](int level, int name) {
-      int v = 0;  // zeroed: TCP_NODELAY is written as one byte (a BOOLEAN), under wine as on Windows
+      int v =
+          0;  // zeroed: TCP_NODELAY is written as one byte (a BOOLEAN), under wine as on Windows
       int len = sizeof v;
       return ::getsockopt(s.get(), level, name, reinterpret_cast<char*>(&v), &len) == 0 ? v : -2;
     };
