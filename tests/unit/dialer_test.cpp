@@ -119,11 +119,12 @@ TEST(ConnectUntil, CanceledMidAttempt) {
   auto full = t::full_tcp_listener(AF_INET);
   auto s = t::make_socket(AF_INET, SOCK_STREAM);
   std::stop_source source;
+  // The clock starts before the canceller's sleep does: the stop comes at least 150 ms later.
+  const auto start = clock_type::now();
   std::thread canceller([&] {
     std::this_thread::sleep_for(150ms);
     source.request_stop();
   });
-  const auto start = clock_type::now();
   auto r = dial::connect_for(s.get(), full.l.where.sa(), full.l.where.len, 30s, source.get_token());
   const auto took = clock_type::now() - start;
   canceller.join();
