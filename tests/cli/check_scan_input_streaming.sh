@@ -14,7 +14,7 @@
 set -u
 dial=$1
 lines=200000
-max_rss_kb=36864
+max_rss_kb=$((36864 * ${DIAL_TEST_RSS_SCALE:-1}))  # scale: AddressSanitizer builds (scan.cmake)
 failed=0
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
