@@ -28,7 +28,7 @@ inline constexpr std::size_t no_target = std::numeric_limits<std::size_t>::max()
 inline constexpr std::uint32_t no_slot = no_slot_index;
 /// Connects started between two looks at the clock and the completions: a loopback connect
 /// completes while it is being submitted, so a result's `elapsed` is exact to one slice (about
-/// 32 x 25 us), not to the whole in-flight window. (io_uring submits every 4 of them.)
+/// 32 x 25 us), not to the whole in-flight window. (io_uring submits every 16 of them.)
 inline constexpr unsigned fill_slice = 32;
 
 /// What a slot is doing.

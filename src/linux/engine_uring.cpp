@@ -35,9 +35,10 @@ void prep_setsockopt(io_uring_sqe* e, std::uint32_t file, const sockopt_step& st
 
 // Chains handed to the kernel per io_uring_enter while filling: a loopback connect completes
 // inside its submission, so small submissions keep the kernel's work (and the peer's, on the
-// other CPU) flowing instead of arriving in bursts. Measured against 1, 16 and 32 per submit
-// (docs/benchmarks.md: the variants sweep): 4 was at least as fast as every raw loop's shape.
-constexpr unsigned submit_slice = 4;
+// other CPU) flowing instead of arriving in bursts. On a quiet machine (docs/benchmarks.md, the
+// variants sweep and the engine at 8, 16 and 32) 16 per submit was the fastest shape of the raw
+// loop and of the engine; 4, which a sweep on a shared machine had picked, was 3-6% slower.
+constexpr unsigned submit_slice = 16;
 
 // What a completion is for: user_data = slot << 32 | generation (24 bits) << 8 | kind.
 enum class kind : std::uint8_t {
