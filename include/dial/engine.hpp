@@ -50,6 +50,11 @@ struct engine_options {
   /// (UnknownInterface, PermissionDenied, ...). io_uring sets them with IORING_OP_URING_CMD
   /// setsockopt entries linked between the SOCKET and the CONNECT (Linux 6.7); automatic takes
   /// epoll on a kernel without them. A refused socket is not reused while options are set.
+  /// multipath makes every IP socket an MPTCP one (IPPROTO_MPTCP, Linux 5.6), decided once at
+  /// create(): where the kernel refuses MPTCP sockets they are TCP ones, as open_socket does;
+  /// a kept socket says which it became through transport_protocol (Windows: always TCP).
+  /// fast_open is not used: a connect with nothing to send gains nothing from it, and with a
+  /// cached cookie TCP_FASTOPEN_CONNECT would report success before any handshake.
   socket_options socket;
 };
 

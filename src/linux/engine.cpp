@@ -157,11 +157,28 @@ struct engine::impl {
   bool keep = false;
   double rate = 0;
   detail::sockopt_plan options;  // engine_options::socket, checked once
+  int ip_protocol = 0;           // IPPROTO_MPTCP for engine_options::socket.multipath, else 0
   std::vector<std::unique_ptr<detail::eng::worker>> workers;
 };
 
 namespace {
 using detail::eng::create_failure;
+
+// engine_options::socket.multipath: the protocol of the engine's IP sockets, decided once as
+// open_socket decides it per socket. A kernel that refuses MPTCP sockets (net.mptcp.enabled=0,
+// or built without it: ProtocolNotSupported) gets TCP sockets; any other failure of the probe
+// (the descriptor limit, ...) says nothing about MPTCP, so it is asked for and each connect
+// reports what its own socket() gave.
+int ip_protocol_for(const socket_options& o) noexcept {
+  if (!o.multipath) return 0;
+  constexpr int mptcp = 262;  // IPPROTO_MPTCP (Linux 5.6), named by glibc 2.32+ only
+  auto probe = dial::socket(AF_INET, SOCK_STREAM, mptcp);
+  if (probe) {
+    dial::close(*probe);
+    return mptcp;
+  }
+  return probe.error() == socket_error::protocol_not_supported ? 0 : mptcp;
+}
 
 unsigned default_threads() noexcept {
   const unsigned n = std::thread::hardware_concurrency();
@@ -209,6 +226,7 @@ std::expected<engine, engine_create_error> engine::create(const engine_options& 
   if (!plan) return std::unexpected(engine_create_error::invalid_option);  // its code recorded
   auto p = std::make_unique<impl>();
   p->options = *plan;
+  p->ip_protocol = ip_protocol_for(o.socket);
   p->timeout = o.timeout;
   p->keep = o.keep_connections;
   p->rate = o.rate;
@@ -251,6 +269,7 @@ std::size_t engine::run(std::span<const address> targets, engine_sink& sink, std
   shared.timeout = impl_->timeout;
   shared.keep = impl_->keep;
   shared.options = &impl_->options;
+  shared.ip_protocol = impl_->ip_protocol;
   shared.rate.set(impl_->rate);  // a 10 ms burst: starts come in slices, not one wake-up each
   auto& ws = impl_->workers;
   // The caller's thread drives the first worker; the others get a thread each (fewer when

@@ -112,7 +112,7 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   // connect(AF_UNSPEC) dissolved the last attempt (tcp_disconnect); it is still in the set,
   // disarmed (one-shot), and is armed again below. That saves socket(), close() and an ADD.
   bool reused = false;
-  if (s.fd >= 0) {  // (never with socket options: finish() keeps no socket then)
+  if (s.fd >= 0) {  // (never with socket options or MPTCP: finish() keeps no socket then)
     const sockaddr unspecified{AF_UNSPEC, {}};
     reused = s.family == a.family() && ::connect(s.fd, &unspecified, sizeof(sa_family_t)) == 0;
     if (!reused) {
@@ -121,7 +121,8 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
     }
   }
   if (!reused) {
-    const auto sock = dial::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK, 0);
+    const auto sock =
+        dial::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK, a.is_ip() ? run.ip_protocol : 0);
     if (!sock) {
       finish(
           run, i,
@@ -176,8 +177,8 @@ void epoll_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, cl
   int kept = -1;
   if (run.keep && o.result && s.fd >= 0) {
     kept = std::exchange(s.fd, -1);  // handed over (its one-shot registration stays disarmed)
-  } else if (s.fd >= 0 &&
-             !(registered && refused(o) && run.targets[s.target].is_ip() && run.options->empty())) {
+  } else if (s.fd >= 0 && !(registered && refused(o) && run.targets[s.target].is_ip() &&
+                            run.options->empty() && run.ip_protocol == 0)) {
     dial::close(s.fd);  // a refused socket that the set watched stays for reuse (start())
     s.fd = -1;
   }

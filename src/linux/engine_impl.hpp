@@ -69,6 +69,7 @@ struct run_shared {
   std::chrono::nanoseconds timeout{};     ///< per-connect deadline
   bool keep = false;                      ///< engine_options::keep_connections
   const sockopt_plan* options = nullptr;  ///< engine_options::socket (never null during run())
+  int ip_protocol = 0;  ///< of IP sockets: IPPROTO_MPTCP (socket_options::multipath) or 0 (TCP)
   std::atomic<std::size_t> cursor{0};     ///< the next target to take
   std::atomic<std::size_t> delivered{0};  ///< results given to the sink
   std::mutex sink_mutex;                  ///< serialises sink calls

@@ -246,7 +246,7 @@ void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& 
     // not a poll that lasts until the deadline.
     io_uring_sqe* so = sqe();
     const int type = a.is_unix() ? SOCK_STREAM | SOCK_NONBLOCK : SOCK_STREAM;
-    io_uring_prep_socket_direct(so, a.family(), type, 0, i, 0);
+    io_uring_prep_socket_direct(so, a.family(), type, a.is_ip() ? run.ip_protocol : 0, i, 0);
     so->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
     io_uring_sqe_set_data64(so, tag(i, s.generation, kind::socket));
     s.family = static_cast<std::uint8_t>(a.family());
@@ -328,7 +328,9 @@ void uring_worker::on_connect(run_shared& run, std::uint32_t i, int res, clock::
   if (s.state == slot_state::canceled) return finish(run, i, canceled(), now);
   if (res < 0) {
     const outcome o = from_connect_errno(-res, "io_uring connect");
-    s.reusable = refused(o) && run.targets[s.target].is_ip() && run.options->empty();
+    // (Not an MPTCP socket: only plain TCP's disconnect is measured to leave it reusable.)
+    s.reusable =
+        refused(o) && run.targets[s.target].is_ip() && run.options->empty() && run.ip_protocol == 0;
     return finish(run, i, o, now);
   }
   const address& a = run.targets[s.target];

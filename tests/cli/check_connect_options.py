@@ -19,9 +19,9 @@ Usage: check_connect_options.py DIAL MODE
   tcp         --nodelay, --keepalive and --user-timeout connect and are shown by -v
   scan        `dial scan` sets the options its engine takes (--interface, --mark, --nodelay, ...)
               on every socket: an unknown interface is each target's UnknownInterface, a mark
-              as nobody PermissionDenied; the header line shows them
-  usage       malformed values, and `dial scan` with --source, --fastopen or --mptcp, are usage
-              errors (2)
+              as nobody PermissionDenied; the header line shows them; --mptcp reaches an MPTCP
+              listener with MPTCP
+  usage       malformed values, and `dial scan` with --source or --fastopen, are usage errors (2)
 Needs root (a private network namespace, sysctls in it); skips with 77 without. Every wait is
 bounded; no bound decides a pass.
 """
@@ -238,6 +238,16 @@ def scan():
     check(s.wait_for(1), "the listener got the scan's connection")
     status, out = run("scan", "-q", "--mark", "5", s.target(), user=True)
     check(status == 1 and "PermissionDenied" in out, "scan --mark as nobody: PermissionDenied")
+    sysctl("mptcp.enabled", "1")
+    mp = server(IPPROTO_MPTCP)
+    status, out = run("scan", "-q", "--mptcp", mp.target())
+    check(status == 0 and "; options MPTCP\n" in out and "Outcomes: Connected 1" in out,
+          "scan --mptcp to an MPTCP listener: open")
+    check(mp.wait_for(1) and mp.seen[0]["protocol"] == IPPROTO_MPTCP and mp.seen[0]["is_mptcp"] == 1,
+          "scan --mptcp: the listener accepted an MPTCP connection")
+    status, out = run("scan", "-q", s.target())
+    check(status == 0 and s.wait_for(2) and s.seen[1]["protocol"] == socket.IPPROTO_TCP,
+          "scan without --mptcp: TCP")
 
 
 def usage():
@@ -250,7 +260,6 @@ def usage():
         (["127.0.0.1:9", "--interface"], "--interface needs a value"),
         (["why", "--mark", "x", "127.0.0.1:9"], "bad mark"),
         (["pipe", "--source", "1.2.3", "127.0.0.1:9"], "bad source address"),
-        (["scan", "--mptcp", "127.0.0.1:9"], "--mptcp is not supported by dial scan"),
         (["scan", "--fastopen", "127.0.0.1:9"], "--fastopen is not supported by dial scan"),
         (["scan", "--mark", "x", "127.0.0.1:9"], "bad mark 'x'"),
         (["scan", "--source=127.0.0.1", "127.0.0.1:9"], "--source is not supported by dial scan"),

@@ -14,6 +14,7 @@
 #include <span>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "dial/dial.hpp"
 #include "support.hpp"
@@ -216,6 +217,100 @@ TEST(Multipath, OnlyIpStreamSocketsAreAskedForIt) {
   EXPECT_EQ(dial::name(transport::mptcp), "MPTCP");
   EXPECT_EQ(dial::name(transport::tcp), "TCP");
 }
+
+// ---- the engine with socket.multipath --------------------------------------------------------
+
+/// Every result's outcome id (0: success) and kept socket, by index.
+class kept_sink final : public dial::engine_sink {
+ public:
+  explicit kept_sink(std::size_t n) : ids_(n, -1), sockets_(n) {}
+  void on_result(const dial::engine_result& r) override {
+    ids_.at(r.index) = r.outcome ? 0 : static_cast<int>(r.outcome.error()) + 1;
+    sockets_[r.index] = r.take_socket();
+  }
+  std::vector<int> ids_;
+  std::vector<dial::owned_socket> sockets_;
+};
+
+// In a fresh namespace with net.mptcp.enabled=`enabled`: 200 kept connects through the engine
+// on `backend` to an MPTCP listener, each connect one socket of `protocol` that transport_protocol
+// reports as `spoken`, and 40 connects to a closed port all refused. Returns the failed check.
+int engine_multipath_run(dial::engine_backend backend, bool enabled, int protocol,
+                         transport spoken) {
+  DIAL_CHECK(t::enter_new_netns() && sysctl("mptcp/enabled", enabled ? "1" : "0"), 90);
+  // The listener is MPTCP when the namespace allows it; a TCP one otherwise.
+  const t::fd ls(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, enabled ? ipproto_mptcp : 0));
+  const auto a = t::ip("127.0.0.1", 0);
+  DIAL_CHECK(ls.get() >= 0 && ::bind(ls.get(), a.sa(), a.len) == 0 && ::listen(ls.get(), 512) == 0,
+             91);
+  const dial::address where = *dial::local_address(ls.get());
+  const t::listener closed = t::closed_tcp_port(AF_INET);
+  dial::engine_options o;
+  o.backend = backend;
+  o.concurrency = 64;
+  o.threads = 2;
+  o.timeout = std::chrono::seconds(5);
+  o.keep_connections = true;
+  o.socket.multipath = true;
+  auto e = dial::engine::create(o);
+  DIAL_CHECK(e, 92);
+  DIAL_CHECK(e->backend() == backend, 93);
+  std::vector<dial::address> targets(200, where);
+  for (int i = 0; i < 40; ++i) targets.push_back(t::to_address(closed.where));
+  kept_sink sink(targets.size());
+  DIAL_CHECK(e->run(targets, sink) == targets.size(), 1);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (i >= 200) {
+      DIAL_CHECK(
+          sink.ids_[i] == static_cast<int>(dial::engine_connect_error::connection_refused) + 1, 2);
+      continue;
+    }
+    DIAL_CHECK(sink.ids_[i] == 0, 3);
+    const int fd = sink.sockets_[i].get();
+    DIAL_CHECK(fd >= 0, 4);
+    DIAL_CHECK(t::int_option(fd, SOL_SOCKET, SO_PROTOCOL) == protocol, 5);
+    DIAL_CHECK(dial::transport_protocol(fd) == spoken, 6);
+  }
+  // The listener's side of the first connection agrees, and the connection carries data.
+  const t::fd acc(::accept4(ls.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  DIAL_CHECK(acc.get() >= 0, 7);
+  DIAL_CHECK(t::int_option(acc.get(), IPPROTO_TCP, tcp_is_mptcp) == (enabled ? 1 : 0), 8);
+  bool sent = false;
+  for (auto& k : sink.sockets_)  // the accepted one is one of them: send on each, read once
+    if (k.get() >= 0) sent = send_text(k.get(), "e") || sent;
+  DIAL_CHECK(sent && read_some(acc.get()) == "e", 9);
+  return 0;
+}
+
+class EngineMultipath : public ::testing::TestWithParam<dial::engine_backend> {
+ protected:
+  void SetUp() override {
+    if (!t::is_root()) GTEST_SKIP() << t::needs_root;
+    if (GetParam() == dial::engine_backend::io_uring)
+      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
+  }
+};
+
+// Every kept socket is an MPTCP one, and speaks MPTCP with an MPTCP listener.
+TEST_P(EngineMultipath, EverySocketIsMptcp) {
+  const auto b = GetParam();
+  EXPECT_EQ(t::run_in_child(
+                [b] { return engine_multipath_run(b, true, ipproto_mptcp, transport::mptcp); }),
+            0);
+}
+
+// net.mptcp.enabled=0: create() still succeeds and every socket is a TCP one.
+TEST_P(EngineMultipath, DisabledInTheNamespaceGivesTcpSockets) {
+  const auto b = GetParam();
+  EXPECT_EQ(
+      t::run_in_child([b] { return engine_multipath_run(b, false, IPPROTO_TCP, transport::tcp); }),
+      0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EngineMultipath,
+                         ::testing::Values(dial::engine_backend::io_uring,
+                                           dial::engine_backend::epoll),
+                         [](const auto& p) { return std::string(dial::name(p.param)); });
 
 // ---- TCP Fast Open ---------------------------------------------------------------------------
 

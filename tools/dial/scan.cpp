@@ -113,8 +113,11 @@ Connect options, as `dial TARGET` takes them (dial --help), set on every socket:
                           unacknowledged for DURATION
   --keepalive DURATION    TCP keepalive: a probe after DURATION idle, then every DURATION
   --nodelay               TCP_NODELAY
-The others of `dial TARGET` (--source, --fastopen, --mptcp) are not supported by dial scan: its
-engine binds no source and makes no MPTCP or Fast Open socket yet.
+  --mptcp                 Multipath TCP sockets (IPPROTO_MPTCP); where the kernel refuses
+                          them (net.mptcp.enabled=0) the sockets are TCP ones
+--source is not supported by dial scan (its engine binds no source yet), nor --fastopen (a
+scan's connects send no data, and with a cached cookie a Fast Open connect succeeds before any
+handshake).
 
 A progress bar (done/total, rate, ETA) is drawn on standard error when it is a terminal.
 Ctrl-C (SIGINT) or SIGTERM stops the scan: connects in flight are canceled, what was found so
@@ -261,14 +264,18 @@ std::expected<scan_request, std::string> parse_scan_args(std::span<char* const> 
     } else if (auto flag = take_connect_flag(r.connect, args, i); !flag) {
       return std::unexpected(flag.error());
     } else if (*flag) {
-      // The engine (dial/engine.hpp) sets socket options but binds no source and makes no
-      // MPTCP or Fast Open socket yet.
+      // The engine (dial/engine.hpp) sets socket options and makes MPTCP sockets, but binds
+      // no source, and a Fast Open connect with a cached cookie would "succeed" unasked.
       const std::string& given = r.connect.given.back();
-      if (given == "--source" || given == "--fastopen" || given == "--mptcp")
-        return std::unexpected(fmt::format(
-            "{} is not supported by dial scan (its engine does not do it yet); 'dial TARGET' "
-            "and 'dial why' take it",
-            given));
+      if (given == "--source")
+        return std::unexpected(
+            "--source is not supported by dial scan (its engine binds no source yet); 'dial "
+            "TARGET' and 'dial why' take it");
+      if (given == "--fastopen")
+        return std::unexpected(
+            "--fastopen is not supported by dial scan: its connects send no data, and with a "
+            "cached cookie a Fast Open connect succeeds before any handshake; 'dial TARGET' and "
+            "'dial pipe' take it");
       r.engine.socket = r.connect.socket;
     } else {
       // --opt=VALUE, -pVALUE / -iVALUE, or the value in the next argument.

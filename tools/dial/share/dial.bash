@@ -33,7 +33,7 @@ _dial() {
   case $command in
     scan)
       words="-p --ports -i --input -4 -6 --rate --timeout --concurrency --threads --backend
-             --show --json -q --quiet --interface --mark --user-timeout --keepalive --nodelay
+             --show --json -q --quiet --interface --mark --user-timeout --keepalive --nodelay --mptcp
              $color_opts -h --help" ;;
     why) words="--timeout --proxy --json $connect_opts $color_opts -h --help" ;;
     pipe) words="--timeout --proxy -v --verbose $connect_opts $color_opts -h --help --" ;;
