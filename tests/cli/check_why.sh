@@ -2,7 +2,8 @@
 # tests/cli/check_why.sh DIAL FIXTURE: `dial why` against one fixture built in a private network
 # (and mount) namespace, checking the route and the explanation it prints. Needs root (77
 # without). Fixtures: refused dropped no_neighbour unreachable prohibit blackhole no_route
-# local_drop cgroup_hook (third argument: dial_cli_in_connect_hook) unix_missing nxdomain json.
+# local_drop cgroup_hook (third argument: dial_cli_in_connect_hook) unix_missing nxdomain json
+# policy.
 set -u
 dial=$1 fixture=$2
 runner=${3:-}  # cgroup_hook: dial_cli_in_connect_hook
@@ -112,6 +113,39 @@ NFT
       '^verdict     cannot connect: the name has no address \(UnknownHostName\)' -- nothere.test:80
     rc=$?
     dns_stop
+    exit $rc ;;
+  policy)
+    # A second link, and policy rules: mark 5 and source 203.0.113.1 select table 100, whose
+    # route to 198.51.100.0/24 goes out on d1 instead of main's gateway on v0.
+    ip link add d1 type veth peer name d2
+    ip addr add 203.0.113.1/24 dev d1
+    ip link set d2 up
+    ip link set d1 up
+    ip route add 198.51.100.0/24 dev d1 table 100
+    ip rule add fwmark 5 table 100
+    ip rule add from 203.0.113.1 table 100
+    rc=0
+    check 1 '^  route     unicast, via 192\.0\.2\.2, dev v0, src 192\.0\.2\.1 \(198\.51\.100\.192/26, table main\)$' \
+      -- 198.51.100.200:80 --timeout 100ms || rc=1
+    check 1 '^  route     unicast, dev d1, src 203\.0\.113\.1 \(198\.51\.100\.0/24, table 100\) \[asked with mark 0x5\]$' \
+      '^  means     the SYNs went unanswered \(the route goes out on d1\)' \
+      -- 198.51.100.200:80 --mark 5 --timeout 100ms || rc=1
+    check 1 '^  route     unicast, dev d1 \(198\.51\.100\.0/24, table 100\) \[asked with source 203\.0\.113\.1\]$' \
+      -- 198.51.100.200:80 --source 203.0.113.1 --timeout 100ms || rc=1
+    check 1 '^  route     unicast, dev d1, src 203\.0\.113\.1 \[asked with interface d1\]$' \
+      -- 198.51.100.200:80 --interface d1 --timeout 100ms || rc=1
+    check 1 '^  route     unicast, via 192\.0\.2\.2, dev v0, src 192\.0\.2\.1 \(198\.51\.100\.192/26, table main\) \[10\.9\.9\.9 is not an address of this host: the route without it\]$' \
+      '^  attempt   AddressNotAvailable  EADDRNOTAVAIL \(99\)' \
+      -- 198.51.100.200:80 --source 10.9.9.9 --timeout 100ms || rc=1
+    check 1 '\[no interface is called nosuch0: the route without it\]$' \
+      '^  attempt   UnknownInterface  ENODEV \(19\)' \
+      -- 198.51.100.200:80 --interface nosuch0 --timeout 100ms || rc=1
+    "$dial" why 198.51.100.200:80 --mark 5 --timeout 100ms --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["addresses"][0]["route"]
+assert r["table"] == "100" and r["interface"] == "d1" and r["asked"] == "mark 0x5", r
+assert r["note"] is None, r
+print("json ok")' || rc=1
     exit $rc ;;
   json)
     "$dial" why 198.51.100.7:80 --json | python3 -c '

@@ -5,10 +5,13 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <fmt/core.h>
@@ -29,6 +32,11 @@ struct destination {
   unsigned char bytes[16]{};
   unsigned length = 4;  // 4 or 16
   unsigned scope = 0;   // IPv6 scope id (the interface of a link-local address)
+  // What the socket adds (route_query): the output interface, the mark, the source address.
+  unsigned oif = 0;
+  std::optional<std::uint32_t> mark;
+  bool has_source = false;
+  unsigned char source[16]{};
 };
 
 destination to_destination(const address& a) {
@@ -136,10 +144,24 @@ int ask(mnl_socket* nl, const destination& d, unsigned flags, unsigned rtm_flags
   rtm->rtm_family = static_cast<unsigned char>(d.family);
   rtm->rtm_flags = rtm_flags;
   if ((flags & NLM_F_DUMP) == 0) {
+    // The table the lookup ended in, not RT_TABLE_MAIN whatever it was (as `ip route get` asks:
+    // a policy rule for a mark or a source selects another table).
+    rtm->rtm_flags |= RTM_F_LOOKUP_TABLE;
     rtm->rtm_dst_len = static_cast<unsigned char>(d.length * 8);
     mnl_attr_put(nlh, RTA_DST, d.length, d.bytes);
-    if (d.scope != 0) mnl_attr_put_u32(nlh, RTA_OIF, d.scope);
+    // A bound interface decides the output interface, as SO_BINDTODEVICE makes the kernel look
+    // routes up (a link-local address's scope names one too; the socket's binding wins).
+    if (d.oif != 0) {
+      mnl_attr_put_u32(nlh, RTA_OIF, d.oif);
+    } else if (d.scope != 0) {
+      mnl_attr_put_u32(nlh, RTA_OIF, d.scope);
+    }
+    if (d.has_source) {
+      rtm->rtm_src_len = static_cast<unsigned char>(d.length * 8);
+      mnl_attr_put(nlh, RTA_SRC, d.length, d.source);
+    }
   }
+  if (d.mark) mnl_attr_put_u32(nlh, RTA_MARK, *d.mark);  // policy rules select on it
   if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) return errno;
   const unsigned portid = mnl_socket_get_portid(nl);
   // Bounded: a single answer, or a dump of the family's routes (at most 4096 reads).
@@ -152,6 +174,20 @@ int ask(mnl_socket* nl, const destination& d, unsigned flags, unsigned rtm_flags
     if (rc == MNL_CB_STOP || (flags & NLM_F_DUMP) == 0) return 0;
   }
   return EOVERFLOW;
+}
+
+/// Whether `a` is one of this host's addresses: a datagram socket can bind to it.
+bool is_local(const address& a) {
+  sockaddr_storage ss{};
+  const auto len = static_cast<socklen_t>(a.to_native(ss));
+  if (ss.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6&>(ss).sin6_port = 0;
+  if (ss.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(ss).sin_port = 0;
+  const int fd = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;  // cannot tell: ask with it
+  const bool bound =
+      ::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) == 0 || errno != EADDRNOTAVAIL;
+  ::close(fd);
+  return bound;
 }
 
 bool holds(const route_message& m, const destination& d) {
@@ -170,7 +206,7 @@ std::string prefix_text(const route_message& m, int family) {
 
 }  // namespace
 
-std::optional<route_answer> route_to(const address& to, std::string& why) {
+std::optional<route_answer> route_to(const address& to, const route_query& q, std::string& why) {
   if (!to.is_ip()) {
     why = "not an IP address";
     return std::nullopt;
@@ -180,10 +216,37 @@ std::optional<route_answer> route_to(const address& to, std::string& why) {
     why = fmt::format("no rtnetlink socket ({})", std::strerror(errno));
     return std::nullopt;
   }
-  const destination d = to_destination(to);
+  destination d = to_destination(to);
   route_answer r;
+  std::vector<std::string> asked;
+  if (q.mark) asked.push_back(fmt::format("mark {:#x}", *q.mark));
+  if (!q.interface.empty()) {
+    d.oif = ::if_nametoindex(q.interface.c_str());
+    if (d.oif != 0) {
+      asked.push_back(fmt::format("interface {}", q.interface));
+    } else {
+      r.note = fmt::format("no interface is called {}: the route without it", q.interface);
+    }
+  }
+  d.mark = q.mark;
+  if (q.source && q.source->family() == to.family()) {
+    const destination src = to_destination(*q.source);
+    d.has_source = true;
+    std::memcpy(d.source, src.bytes, src.length);
+    asked.push_back(fmt::format("source {}", address_text(d.family, d.source)));
+  }
+  if (d.has_source && !is_local(*q.source)) {
+    // The kernel answers a source it does not own with an errno of its own (ENETUNREACH or
+    // EINVAL, the blackhole route's): the attempt's bind fails anyway (AddressNotAvailable), so
+    // the route shown is the one without it.
+    r.note = fmt::format("{} is not an address of this host: the route without it",
+                         address_text(d.family, d.source));
+    asked.pop_back();
+    d.has_source = false;
+  }
   std::vector<route_message> got;
   r.error = ask(nl.get(), d, 0, 0, got);
+  for (const auto& a : asked) r.asked += (r.asked.empty() ? "" : ", ") + a;
   if (r.error == 0 && !got.empty()) {
     const route_message& m = got.front();
     r.type = type_name(m.type);

@@ -3,7 +3,7 @@
 
 namespace dial::cli {
 
-std::optional<route_answer> route_to(const address&, std::string& why) {
+std::optional<route_answer> route_to(const address&, const route_query&, std::string& why) {
   why = "this build reads no routing table (rtnetlink through libmnl is Linux only)";
   return std::nullopt;
 }

@@ -186,6 +186,15 @@ resolution resolve_step(const std::string& host, std::uint16_t port,
   return r;
 }
 
+/// The route question the attempt's socket asks: its --interface, --mark and --source.
+route_query route_of(const connect_flags& flags) {
+  route_query q;
+  q.interface = flags.socket.interface_name;
+  q.mark = flags.socket.mark;
+  q.source = flags.source;
+  return q;
+}
+
 /// One address: its route, the attempt and what it means.
 struct address_step {
   address to;
@@ -244,7 +253,8 @@ json route_json(const address_step& s) {
   return json{{"type", r.type},          {"interface", opt(r.interface)},
               {"source", opt(r.source)}, {"gateway", opt(r.gateway)},
               {"prefix", opt(r.prefix)}, {"table", opt(r.table)},
-              {"error", r.error},        {"text", route_text(r)}};
+              {"error", r.error},        {"asked", opt(r.asked)},
+              {"note", opt(r.note)},     {"text", route_text(r)}};
 }
 
 std::string hop_time(const dial::proxy_report& h) {
@@ -400,7 +410,7 @@ int why_main(std::span<char* const> args) {
       continue;
     }
     address_step s{to, std::nullopt, {}, {}, {}, {}, {}, {}};
-    if (to.is_ip()) s.route = route_to(to, s.route_unavailable);
+    if (to.is_ip()) s.route = route_to(to, route_of(flags), s.route_unavailable);
     attempt(s, flags, timeout);
     s.meaning = s.refused.empty() ? explain(s.attempt.name, s.attempt.native, s.attempt.elapsed,
                                             s.route ? &*s.route : nullptr, to)
