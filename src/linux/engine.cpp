@@ -1,6 +1,7 @@
 // src/linux/engine.cpp: the engine's common part: options, probe and fallback, threads, results.
 #include <dirent.h>
 #include <netinet/in.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -65,13 +66,7 @@ bool is_self_connect(int fd, const address& target) noexcept {
   return a && *a == target;
 }
 
-namespace {
-struct port_range {
-  std::uint16_t low = 1;
-  std::uint16_t high = 65535;
-};
-
-port_range read_port_range() noexcept {
+port_range ephemeral_ports() noexcept {
   port_range r;
   if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "re")) {
     unsigned lo = 0, hi = 0;
@@ -83,11 +78,12 @@ port_range read_port_range() noexcept {
   }
   return r;
 }
-}  // namespace
 
-bool in_ephemeral_range(std::uint16_t port) noexcept {
-  static const port_range r = read_port_range();
-  return port >= r.low && port <= r.high;
+std::uint32_t random_seed() noexcept {
+  std::uint32_t seed = 0;
+  if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != sizeof seed)
+    seed = static_cast<std::uint32_t>(::getpid()) * 2654435761u;
+  return seed;
 }
 
 void deliver(run_shared& run, const slot& s, const outcome& o, clock::time_point now, int kept) {
@@ -270,6 +266,7 @@ std::size_t engine::run(std::span<const address> targets, engine_sink& sink, std
   shared.keep = impl_->keep;
   shared.options = &impl_->options;
   shared.ip_protocol = impl_->ip_protocol;
+  shared.ephemeral = detail::eng::ephemeral_ports();  // this thread's namespace, now
   shared.rate.set(impl_->rate);  // a 10 ms burst: starts come in slices, not one wake-up each
   auto& ws = impl_->workers;
   // The caller's thread drives the first worker; the others get a thread each (fewer when

@@ -24,6 +24,16 @@
 namespace dial::detail::eng {
 
 using clock = deadline_clock;
+
+/// A range of local ports, both ends included.
+struct port_range {
+  std::uint16_t low = 1;
+  std::uint16_t high = 65535;
+  [[nodiscard]] bool holds(std::uint16_t port) const noexcept {
+    return port >= low && port <= high;
+  }
+  [[nodiscard]] std::uint32_t size() const noexcept { return std::uint32_t{high} - low + 1; }
+};
 inline constexpr std::size_t no_target = std::numeric_limits<std::size_t>::max();
 inline constexpr std::uint32_t no_slot = no_slot_index;
 /// Connects started between two looks at the clock and the completions: a loopback connect
@@ -56,6 +66,7 @@ struct slot {
   bool close_linked : 1 = false;  ///< io_uring: the chain ends with a CLOSE (its CQE frees it)
   bool reported : 1 = false;      ///< io_uring, close_linked: the result was delivered
   bool closed : 1 = false;        ///< io_uring, close_linked: the CLOSE's completion came
+  std::uint16_t bound_port = 0;   ///< io_uring: the port its socket was bound to (0: none)
 };
 
 /// The in-flight slots in start order (src/common/engine_deadlines.hpp, shared with Windows).
@@ -69,7 +80,8 @@ struct run_shared {
   std::chrono::nanoseconds timeout{};     ///< per-connect deadline
   bool keep = false;                      ///< engine_options::keep_connections
   const sockopt_plan* options = nullptr;  ///< engine_options::socket (never null during run())
-  int ip_protocol = 0;  ///< of IP sockets: IPPROTO_MPTCP (socket_options::multipath) or 0 (TCP)
+  int ip_protocol = 0;   ///< of IP sockets: IPPROTO_MPTCP (socket_options::multipath) or 0 (TCP)
+  port_range ephemeral;  ///< the ephemeral ports of the namespace run() was called in
   std::atomic<std::size_t> cursor{0};     ///< the next target to take
   std::atomic<std::size_t> delivered{0};  ///< results given to the sink
   std::mutex sink_mutex;                  ///< serialises sink calls
@@ -112,9 +124,14 @@ outcome self_connected() noexcept;
 /// Whether a connected socket is connected to itself (getsockname == target).
 bool is_self_connect(int fd, const address& target) noexcept;
 
-/// Whether a port can be chosen as a local ephemeral port (only then can a connect to it be a
-/// self-connect). Read once from /proc/sys/net/ipv4/ip_local_port_range.
-bool in_ephemeral_range(std::uint16_t port) noexcept;
+/// The network namespace's ephemeral ports (net.ipv4.ip_local_port_range), read at each run():
+/// only a port in it can be a connect's own local port, so only a connect to one can be a
+/// self-connect, and the engine binds its own sockets to ports in it (io_uring, while refusals
+/// dominate).
+port_range ephemeral_ports() noexcept;
+
+/// 32 random bits (getrandom), for where a worker starts in the ephemeral range.
+std::uint32_t random_seed() noexcept;
 
 /// Gives one result to the sink (serialised) and counts it. `kept` is the connected socket a
 /// keep_connections run hands over (-1: none); it is closed after on_result unless taken.

@@ -254,6 +254,71 @@ INSTANTIATE_TEST_SUITE_P(Backends, EngineReuse,
 
 namespace {
 
+// While refusals dominate, io_uring binds each fresh socket to a port of the namespace's
+// ephemeral range before its first connect (the port then stays through the refusals that reuse
+// it). In a namespace whose range is 64 ports, 56 of them held by sockets bound elsewhere (so
+// nearly every BIND fails with EADDRINUSE and its chain starts again unbound), with targets that
+// are the range's own ports on 127.0.0.1 (where a bound socket could meet itself), every result is
+// still the right one: each closed port ConnectionRefused, never a bind's error, each open one
+// connected, and each target exactly once. (Each open connect leaves its port in FIN_WAIT2 or
+// TIME_WAIT, so the open ones are few: the range must not run out.)
+TEST(EngineBind, PortsInUseAndTheRangesOwnPortsGiveTheRightResults) {
+  if (!t::is_root()) GTEST_SKIP() << t::needs_root;
+  if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
+  const int rc = conf::in_netns([] {
+    if (!t::write_sysctl("/proc/sys/net/ipv4/ip_local_port_range", "40000 40063"))
+      return static_cast<int>(conf::setup_failed);
+    std::vector<t::fd> held;
+    for (std::uint16_t port = 40000; port < 40056; ++port) {
+      t::fd f = t::make_socket(AF_INET, SOCK_STREAM);
+      const t::addr a = t::ip("127.0.0.1", port);
+      if (::bind(f.get(), a.sa(), a.len) != 0) return static_cast<int>(conf::setup_failed);
+      held.push_back(std::move(f));
+    }
+    t::fd l = t::make_socket(AF_INET, SOCK_STREAM);
+    const t::addr where = t::ip("127.0.0.1", 20000);
+    if (::bind(l.get(), where.sa(), where.len) != 0 || ::listen(l.get(), 512) != 0)
+      return static_cast<int>(conf::setup_failed);
+    std::vector<dial::address> targets;
+    std::vector<int> want;
+    for (int round = 0; round < 3; ++round) {
+      for (std::uint16_t port = 21000; port < 21100; ++port) {  // closed: refusals dominate
+        targets.push_back(dial::address::loopback_ipv4(port));
+        want.push_back(id(engine_connect_error::connection_refused));
+      }
+      for (std::uint16_t port = 40000; port <= 40063; ++port) {  // the range's own ports
+        targets.push_back(dial::address::loopback_ipv4(port));
+        want.push_back(id(engine_connect_error::connection_refused));
+      }
+      for (int k = 0; k < 2; ++k) {
+        targets.push_back(dial::address::loopback_ipv4(20000));
+        want.push_back(0);
+      }
+    }
+    dial::engine_options o;
+    o.backend = engine_backend::io_uring;
+    o.concurrency = 2;  // fewer slots than free ports: the unbound connects find one
+    o.threads = 1;
+    auto e = dial::engine::create(o);
+    if (!e) return static_cast<int>(conf::setup_failed);
+    recording_sink sink(targets.size());
+    if (e->run(targets, sink) != targets.size()) return 60;
+    int bad = 0;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      if (sink.counts[i] == 1 && sink.ids[i] == want[i]) continue;
+      if (++bad <= 5)
+        std::fprintf(stderr, "%s: id %d native %d (x%d), want %d\n", targets[i].to_string().c_str(),
+                     sink.ids[i], sink.natives[i], sink.counts[i], want[i]);
+    }
+    return bad == 0 ? 0 : 61;
+  });
+  EXPECT_EQ(rc, 0) << conf::describe(rc);
+}
+
+}  // namespace
+
+namespace {
+
 // engine_options::rate against dropped SYNs (a silent link: every connect ends Timeout, so the
 // start times are each result's time less its elapsed). Upper bounds only, which a slow machine
 // cannot break: in no second do more than the rate and 5 % start, and the run cannot be shorter
