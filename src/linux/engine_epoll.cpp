@@ -2,6 +2,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <utility>
@@ -34,6 +35,7 @@ class epoll_worker final : public worker {
   void finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
               bool registered = false);
   void close_idle() noexcept;
+  void bind_port(const run_shared& run, slot& s, int family) noexcept;
   void complete(run_shared& run, std::uint32_t i, clock::time_point now);
   void expire(run_shared& run, clock::time_point now);
   void cancel_all(run_shared& run, clock::time_point now);
@@ -47,6 +49,9 @@ class epoll_worker final : public worker {
   std::array<epoll_event, 512> events_{};
   bool rate_wait_ = false;        // fill() stopped for the rate: the next start is at token_at_
   clock::time_point token_at_{};  // when the rate lets the next connect start
+  int refusals_ = 0;  // recent refusals less other results, -8..8: > 0 binds fresh sockets
+  // The next port to bind to, as an offset into the ephemeral range (see start()).
+  std::uint32_t bind_next_ = random_seed();
 };
 
 void epoll_worker::run(run_shared& run) {
@@ -121,6 +126,7 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
     }
   }
   if (!reused) {
+    s.bound = false;
     const auto sock =
         dial::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK, a.is_ip() ? run.ip_protocol : 0);
     if (!sock) {
@@ -140,9 +146,25 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
       return false;
     }
   }
+  if (!s.bound && refusals_ > 0 && a.is_ip() && !run.keep && run.options->empty() &&
+      run.ip_protocol == 0)
+    bind_port(run, s, a.family());
   sockaddr_storage ss;
   const socklen_t len = a.to_native(ss);
-  const auto c = dial::connect(s.fd, reinterpret_cast<const sockaddr*>(&ss), len);
+  auto c = dial::connect(s.fd, reinterpret_cast<const sockaddr*>(&ss), len);
+  if (!c && s.bound && last_native_error() == EADDRNOTAVAIL) {
+    // The slot's port already has a connection to this destination in TIME_WAIT (bind_port):
+    // once more on a fresh socket the kernel finds a port for.
+    const auto fresh =
+        dial::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK, a.is_ip() ? run.ip_protocol : 0);
+    if (fresh) {
+      dial::close(s.fd);
+      s.fd = *fresh;
+      s.bound = false;
+      reused = false;  // a new descriptor: added to the set, not modified
+      c = dial::connect(s.fd, reinterpret_cast<const sockaddr*>(&ss), len);
+    }
+  }
   if (c) {  // Unix sockets connect at once; TCP to loopback never does, but may
     finish(run, i, a.is_ip() && is_self_connect(s.fd, a) ? self_connected() : succeeded(), now);
     return false;
@@ -171,6 +193,29 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   return true;
 }
 
+// While refusals dominate, a socket is bound to its slot's port before its connect, as io_uring
+// does (see link_bind in engine_uring.cpp, and docs/engine.md, "Bound ports"): the port then
+// stays with it through the refusals that reuse it, and its connects skip the kernel's port
+// search. One port per slot for the engine's lifetime; SO_REUSEADDR rebinds it over a TIME_WAIT
+// of its own. A port in use (EADDRINUSE) is no failure: the socket connects unbound, and the
+// slot tries another port next time.
+void epoll_worker::bind_port(const run_shared& run, slot& s, int family) noexcept {
+  if (s.bind_port == 0 || !run.ephemeral.holds(s.bind_port))
+    s.bind_port =
+        static_cast<std::uint16_t>(run.ephemeral.low + bind_next_++ % run.ephemeral.size());
+  const int one = 1;
+  (void)::setsockopt(s.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  const address any =
+      family == AF_INET6 ? address::ipv6({}, s.bind_port) : address::ipv4({}, s.bind_port);
+  sockaddr_storage local;
+  const socklen_t len = any.to_native(local);
+  if (::bind(s.fd, reinterpret_cast<const sockaddr*>(&local), len) == 0) {
+    s.bound = true;
+  } else {
+    s.bind_port = 0;  // another socket's: the next bind tries another port
+  }
+}
+
 void epoll_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
                           bool registered) {
   slot& s = slots_[i];
@@ -183,6 +228,7 @@ void epoll_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, cl
     s.fd = -1;
   }
   deliver(run, s, o, now, kept);
+  refusals_ = std::clamp(refusals_ + (refused(o) ? 1 : -1), -8, 8);
   s.state = slot_state::idle;
   s.target = no_target;
   --in_flight_;

@@ -66,7 +66,11 @@ struct slot {
   bool close_linked : 1 = false;  ///< io_uring: the chain ends with a CLOSE (its CQE frees it)
   bool reported : 1 = false;      ///< io_uring, close_linked: the result was delivered
   bool closed : 1 = false;        ///< io_uring, close_linked: the CLOSE's completion came
-  std::uint16_t bound_port = 0;   ///< io_uring: the port its socket was bound to (0: none)
+  bool bound : 1 = false;         ///< the socket is bound to bind_port (see bind_port)
+  bool unbound_once : 1 = false;  ///< the next connect runs unbound (its bound one met TIME_WAIT)
+  /// The port this slot binds its sockets to while refusals dominate (0: none chosen yet): one
+  /// port per slot for the engine's lifetime, so the engine holds at most one port per slot.
+  std::uint16_t bind_port = 0;
 };
 
 /// The in-flight slots in start order (src/common/engine_deadlines.hpp, shared with Windows).

@@ -53,7 +53,8 @@ enum class kind : std::uint8_t {
   disconnect = 6,
   close_linked = 7,
   sockopt = 8,
-  bind = 9
+  bind = 9,
+  reuseaddr = 10
 };
 
 // connect(AF_UNSPEC): dissolves a socket's association (a refused socket's, to reuse it).
@@ -94,8 +95,8 @@ class uring_worker final : public worker {
   void fill(run_shared& run, clock::time_point now);
   void reap(run_shared& run, clock::time_point now);
   void start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now);
-  void chain(const run_shared& run, std::uint32_t i, const address& a, bool reuse,
-             bool may_bind = true);
+  void chain(const run_shared& run, std::uint32_t i, const address& a, bool reuse);
+  void link_bind(const run_shared& run, std::uint32_t i, const address& a);
   void on_cqe(run_shared& run, std::uint64_t data, int res, clock::time_point now);
   void on_connect(run_shared& run, std::uint32_t i, int res, clock::time_point now);
   void on_kept(run_shared& run, std::uint32_t i, int res, clock::time_point now);
@@ -231,11 +232,10 @@ void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
 
 // The connect of slot i's target `a`, one linked chain, on a fresh socket or (reuse) on the
 // slot's socket whose last connect was refused.
-void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& a, bool reuse,
-                         bool may_bind) {
+void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& a, bool reuse) {
   slot& s = slots_[i];
   const sockopt_plan& options = *run.options;
-  reserve(6 + static_cast<unsigned>(options.steps().size()));
+  reserve(7 + static_cast<unsigned>(options.steps().size()));
   if (reuse) {
     // A refused TCP socket is reusable: connect(AF_UNSPEC) dissolves what is left of the last
     // attempt (tcp_disconnect: its source address, its state), and the next connect runs on the
@@ -270,28 +270,9 @@ void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& 
       o->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
       io_uring_sqe_set_data64(o, tag(i, s.generation, kind::sockopt));
     }
-    // While refusals dominate (a scan of closed ports), a fresh IP socket is bound to a port of
-    // the engine's choosing before its first connect: a bound port stays with the socket through
-    // a refusal and the disconnect that reuses it, where an unbound one is looked for by the
-    // kernel's port search (__inet_hash_connect) at every connect and released again when the
-    // RST closes it (inet_put_port): about 16% of a refused connect's kernel time, measured
-    // (docs/engine.md). A port in use fails the BIND (EADDRINUSE) and the chain starts again
-    // without one.
-    s.bound_port = 0;
-    if (may_bind && can_bind_ && refusals_ > 0 && a.is_ip() && !run.keep && options.empty() &&
-        run.ip_protocol == 0) {
-      s.bound_port =
-          static_cast<std::uint16_t>(run.ephemeral.low + bind_next_++ % run.ephemeral.size());
-      io_uring_sqe* b = sqe();
-      sockaddr_storage& local = addrs_[static_cast<std::size_t>(b - ring_.sq.sqes)];
-      const address any = a.family() == AF_INET6 ? address::ipv6({}, s.bound_port)
-                                                 : address::ipv4({}, s.bound_port);
-      const auto len = static_cast<unsigned>(any.to_native(local));
-      io_uring_prep_rw(static_cast<int>(op_bind), b, static_cast<int>(i), &local, 0, len);
-      b->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-      io_uring_sqe_set_data64(b, tag(i, s.generation, kind::bind));
-    }
+    s.bound = false;
   }
+  link_bind(run, i, a);
   io_uring_sqe* co = sqe();
   sockaddr_storage& to = addrs_[static_cast<std::size_t>(co - ring_.sq.sqes)];
   const auto len = static_cast<unsigned>(a.to_native(to));
@@ -327,6 +308,46 @@ void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& 
   s.has_file = true;
 }
 
+// While refusals dominate (a scan of closed ports), a socket that is not bound yet is bound to
+// its slot's port before its connect (a fresh one, or one reused after an unbound connect: the
+// refusal gave that port back). A bound port stays with the socket through a refusal and the
+// disconnect that reuses it, where an unbound one is looked for by the kernel's port search
+// (__inet_hash_connect) at every connect and given back when the RST closes the socket
+// (inet_put_port): about 16% of a refused connect's kernel time, measured (docs/engine.md).
+// Each slot keeps one port for the engine's lifetime (chosen from a random place in the
+// ephemeral range, the next one while the chosen one is in use), so the engine never holds more
+// ports than slots. SO_REUSEADDR lets the slot's next socket bind its port again while a
+// connection the port made is in TIME_WAIT; a connect to that same destination would then fail
+// with EADDRNOTAVAIL, and runs again unbound (on_connect). Both entries are hard-linked: a
+// failure (EADDRINUSE: the port is another socket's) posts its CQE, which only moves the slot
+// to another port, and the CONNECT runs unbound as it would have.
+void uring_worker::link_bind(const run_shared& run, std::uint32_t i, const address& a) {
+  slot& s = slots_[i];
+  const bool unbound = s.unbound_once;
+  s.unbound_once = false;
+  if (s.bound || unbound || !can_bind_ || refusals_ <= 0 || !a.is_ip() || run.keep ||
+      !run.options->empty() || run.ip_protocol != 0)
+    return;
+  if (s.bind_port == 0 || !run.ephemeral.holds(s.bind_port))
+    s.bind_port =
+        static_cast<std::uint16_t>(run.ephemeral.low + bind_next_++ % run.ephemeral.size());
+  static const sockopt_step reuse{SOL_SOCKET, SO_REUSEADDR, 1, false};
+  static const sockopt_plan none;
+  io_uring_sqe* r = sqe();
+  prep_setsockopt(r, i, reuse, none);
+  r->flags |= IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
+  io_uring_sqe_set_data64(r, tag(i, s.generation, kind::reuseaddr));
+  io_uring_sqe* b = sqe();
+  sockaddr_storage& local = addrs_[static_cast<std::size_t>(b - ring_.sq.sqes)];
+  const address any =
+      a.family() == AF_INET6 ? address::ipv6({}, s.bind_port) : address::ipv4({}, s.bind_port);
+  const auto len = static_cast<unsigned>(any.to_native(local));
+  io_uring_prep_rw(static_cast<int>(op_bind), b, static_cast<int>(i), &local, 0, len);
+  b->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
+  io_uring_sqe_set_data64(b, tag(i, s.generation, kind::bind));
+  s.bound = true;  // until a failed BIND says otherwise
+}
+
 void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::time_point now) {
   const auto i = static_cast<std::uint32_t>(data >> 32);
   const auto gen = static_cast<std::uint32_t>(data >> 8) & 0xFFFFFFu;
@@ -336,9 +357,13 @@ void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::t
   if (gen != s.generation || s.state == slot_state::idle) return;  // stale, or a failed CLOSE
   switch (k) {
     case kind::connect: on_connect(run, i, res, now); return;
+    case kind::bind:  // the port is another socket's: the CONNECT runs unbound all the same
+      s.bound = false;
+      s.bind_port = 0;  // the next bind tries another port
+      return;
+    case kind::reuseaddr: return;  // (never seen) the BIND then fails if the port is in use
     case kind::socket:
     case kind::sockopt:
-    case kind::bind:
     case kind::disconnect: return on_step_failed(run, i, k, res, now);
     case kind::install:
       if (run.keep) return on_kept(run, i, res, now);
@@ -362,6 +387,17 @@ void uring_worker::on_connect(run_shared& run, std::uint32_t i, int res, clock::
   if (s.state == slot_state::connecting) deadlines_.remove(i);
   if (s.state == slot_state::timed_out) return finish(run, i, timed_out(), now);
   if (s.state == slot_state::canceled) return finish(run, i, canceled(), now);
+  if (res == -EADDRNOTAVAIL && s.bound && s.state == slot_state::connecting) {
+    // The slot's port already has a connection to this destination in TIME_WAIT (see
+    // link_bind): the target again, on a fresh socket the kernel finds a port for.
+    s.has_file = true;
+    s.reusable = false;
+    s.unbound_once = true;
+    s.generation = (s.generation + 1) & 0xFFFFFFu;
+    chain(run, i, run.targets[s.target], false);
+    deadlines_.push(i);
+    return;
+  }
   if (res < 0) {
     const outcome o = from_connect_errno(-res, "io_uring connect");
     // (Not an MPTCP socket: only plain TCP's disconnect is measured to leave it reusable.)
@@ -426,13 +462,11 @@ void uring_worker::on_step_failed(run_shared& run, std::uint32_t i, kind k, int 
   slot& s = slots_[i];
   s.closed = true;  // a linked CLOSE was cancelled with the rest: nothing more will come
   s.has_file = k != kind::socket;
-  if ((k == kind::disconnect || k == kind::bind) && s.state == slot_state::connecting) {
-    // A failed disconnect or BIND (the port in use): the target again, on a fresh socket that
-    // is not bound.
+  if (k == kind::disconnect && s.state == slot_state::connecting) {
     deadlines_.remove(i);
     s.reusable = false;
     s.generation = (s.generation + 1) & 0xFFFFFFu;
-    chain(run, i, run.targets[s.target], false, false);
+    chain(run, i, run.targets[s.target], false);
     deadlines_.push(i);  // behind later starts: expired at most one timeout late (never seen)
     return;
   }
@@ -538,7 +572,7 @@ create_failure failure(int code) noexcept {
 // kernel's overflow list (IORING_FEAT_NODROP), never lost. 16 B per CQ entry is most of a slot's
 // cost (docs/engine.md).
 int init_ring(io_uring& ring, std::uint32_t slots, std::size_t steps) noexcept {
-  const auto chain = static_cast<unsigned>(5 + steps);
+  const auto chain = static_cast<unsigned>(6 + steps);
   const unsigned sq = std::clamp(std::bit_ceil(2u * submit_slice * chain), 64u, 4096u);
   const unsigned cq = std::clamp(std::bit_ceil(slots + 64u), 2u * sq, 65536u);
   io_uring_params p{};

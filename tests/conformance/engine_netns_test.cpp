@@ -254,18 +254,28 @@ INSTANTIATE_TEST_SUITE_P(Backends, EngineReuse,
 
 namespace {
 
-// While refusals dominate, io_uring binds each fresh socket to a port of the namespace's
-// ephemeral range before its first connect (the port then stays through the refusals that reuse
-// it). In a namespace whose range is 64 ports, 56 of them held by sockets bound elsewhere (so
-// nearly every BIND fails with EADDRINUSE and its chain starts again unbound), with targets that
-// are the range's own ports on 127.0.0.1 (where a bound socket could meet itself), every result is
-// still the right one: each closed port ConnectionRefused, never a bind's error, each open one
-// connected, and each target exactly once. (Each open connect leaves its port in FIN_WAIT2 or
-// TIME_WAIT, so the open ones are few: the range must not run out.)
-TEST(EngineBind, PortsInUseAndTheRangesOwnPortsGiveTheRightResults) {
+// While refusals dominate, both back-ends bind a socket to its slot's port (one port of the
+// namespace's ephemeral range per slot) before its connect; the port then stays through the
+// refusals that reuse the socket. In a namespace whose range is 64 ports, 56 of them held by
+// sockets bound elsewhere (so most BINDs fail with EADDRINUSE and their connects run unbound),
+// with targets that are the range's own ports on 127.0.0.1 (where a bound socket can meet itself)
+// and an open port reached again and again (a slot's port then has a connection to it in
+// FIN_WAIT2, and the next connect there from that port fails with EADDRNOTAVAIL and must run
+// again unbound), every result is still the right one: each closed port ConnectionRefused, never
+// a bind's error, each open one connected, and each target exactly once. (Each open connect
+// holds a port for that destination, so the open ones are few: the range must not run out.)
+class EngineBind : public ::testing::TestWithParam<engine_backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == engine_backend::io_uring)
+      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
+  }
+};
+
+TEST_P(EngineBind, PortsInUseAndTheRangesOwnPortsGiveTheRightResults) {
   if (!t::is_root()) GTEST_SKIP() << t::needs_root;
-  if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
-  const int rc = conf::in_netns([] {
+  const engine_backend b = GetParam();
+  const int rc = conf::in_netns([b] {
     if (!t::write_sysctl("/proc/sys/net/ipv4/ip_local_port_range", "40000 40063"))
       return static_cast<int>(conf::setup_failed);
     std::vector<t::fd> held;
@@ -296,7 +306,7 @@ TEST(EngineBind, PortsInUseAndTheRangesOwnPortsGiveTheRightResults) {
       }
     }
     dial::engine_options o;
-    o.backend = engine_backend::io_uring;
+    o.backend = b;
     o.concurrency = 2;  // fewer slots than free ports: the unbound connects find one
     o.threads = 1;
     auto e = dial::engine::create(o);
@@ -314,6 +324,12 @@ TEST(EngineBind, PortsInUseAndTheRangesOwnPortsGiveTheRightResults) {
   });
   EXPECT_EQ(rc, 0) << conf::describe(rc);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, EngineBind,
+                         ::testing::Values(engine_backend::io_uring, engine_backend::epoll),
+                         [](const ::testing::TestParamInfo<engine_backend>& p) {
+                           return std::string(dial::name(p.param));
+                         });
 
 }  // namespace
 
