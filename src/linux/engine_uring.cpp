@@ -563,8 +563,9 @@ create_failure failure(int code) noexcept {
   return {e, code};
 }
 
-// The SQ holds what is queued between two submissions: submit_slice chains (at most 4 entries
-// each, and one per socket option), twice over, at least 64 entries. A small SQ keeps the
+// The SQ holds what is queued between two submissions: submit_slice chains (at most 6 entries
+// each with a bound port, 4 and one per socket option with options) and one more, at least 64
+// entries. A small SQ keeps the
 // entries and their connect addresses in cache: they are reused every few chains, where a 4 096
 // entry SQ walked 768 KiB of them cyclically. Larger bursts (a stop cancelling every slot, the
 // check installs of a reap) submit whenever the SQ fills (sqe()). The CQ holds one completion per
@@ -572,8 +573,9 @@ create_failure failure(int code) noexcept {
 // kernel's overflow list (IORING_FEAT_NODROP), never lost. 16 B per CQ entry is most of a slot's
 // cost (docs/engine.md).
 int init_ring(io_uring& ring, std::uint32_t slots, std::size_t steps) noexcept {
-  const auto chain = static_cast<unsigned>(6 + steps);
-  const unsigned sq = std::clamp(std::bit_ceil(2u * submit_slice * chain), 64u, 4096u);
+  // CLOSE, SOCKET, [SO_REUSEADDR, BIND | a setsockopt per option], CONNECT, CLOSE or INSTALL.
+  const auto chain = static_cast<unsigned>(steps == 0 ? 6 : 4 + steps);
+  const unsigned sq = std::clamp(std::bit_ceil(submit_slice * chain + chain), 64u, 4096u);
   const unsigned cq = std::clamp(std::bit_ceil(slots + 64u), 2u * sq, 65536u);
   io_uring_params p{};
   p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
