@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backend_test.hpp"
 #include "dial/engine.hpp"
 #include "netns_fixtures.hpp"
 
@@ -112,13 +113,7 @@ TEST(EngineNetns, BothBackendsGiveIdenticalResultsOnAMixedSet) {
 // very port (nothing bound there) can only get that port as its local one, so the kernel connects
 // the socket to itself. The engine must report it as not open.
 // (One namespace per back-end: the self-connected socket leaves the one port in TIME_WAIT.)
-class EngineSelfConnect : public ::testing::TestWithParam<engine_backend> {
- protected:
-  void SetUp() override {
-    if (GetParam() == engine_backend::io_uring)
-      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
-  }
-};
+class EngineSelfConnect : public t::backend_test {};
 
 TEST_P(EngineSelfConnect, IsReportedAsRefused) {
   if (!t::is_root()) GTEST_SKIP() << t::needs_root;
@@ -156,11 +151,7 @@ TEST_P(EngineSelfConnect, IsReportedAsRefused) {
   EXPECT_EQ(rc, 0) << conf::describe(rc);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EngineSelfConnect,
-                         ::testing::Values(engine_backend::io_uring, engine_backend::epoll),
-                         [](const ::testing::TestParamInfo<engine_backend>& p) {
-                           return std::string(dial::name(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, EngineSelfConnect, t::both_backends(), t::backend_name);
 
 }  // namespace
 
@@ -171,13 +162,7 @@ namespace {
 // alternates between a refused port on 127.0.0.1 and a listener on 192.0.2.1 (a second local
 // address): each kept connection to 192.0.2.1 must have 192.0.2.1 as its source, and each
 // accepted peer likewise, as a fresh socket would.
-class EngineReuse : public ::testing::TestWithParam<engine_backend> {
- protected:
-  void SetUp() override {
-    if (GetParam() == engine_backend::io_uring)
-      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
-  }
-};
+class EngineReuse : public t::backend_test {};
 
 struct keeping_sink final : dial::engine_sink {
   explicit keeping_sink(std::size_t n) : ids(n, -1), sockets(n) {}
@@ -244,11 +229,7 @@ TEST_P(EngineReuse, ARefusedSocketReusedKeepsNoOldSourceAddress) {
   EXPECT_EQ(rc, 0) << conf::describe(rc);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EngineReuse,
-                         ::testing::Values(engine_backend::io_uring, engine_backend::epoll),
-                         [](const ::testing::TestParamInfo<engine_backend>& p) {
-                           return std::string(dial::name(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, EngineReuse, t::both_backends(), t::backend_name);
 
 }  // namespace
 
@@ -264,13 +245,7 @@ namespace {
 // again unbound), every result is still the right one: each closed port ConnectionRefused, never
 // a bind's error, each open one connected, and each target exactly once. (Each open connect
 // holds a port for that destination, so the open ones are few: the range must not run out.)
-class EngineBind : public ::testing::TestWithParam<engine_backend> {
- protected:
-  void SetUp() override {
-    if (GetParam() == engine_backend::io_uring)
-      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
-  }
-};
+class EngineBind : public t::backend_test {};
 
 TEST_P(EngineBind, PortsInUseAndTheRangesOwnPortsGiveTheRightResults) {
   if (!t::is_root()) GTEST_SKIP() << t::needs_root;
@@ -325,11 +300,7 @@ TEST_P(EngineBind, PortsInUseAndTheRangesOwnPortsGiveTheRightResults) {
   EXPECT_EQ(rc, 0) << conf::describe(rc);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EngineBind,
-                         ::testing::Values(engine_backend::io_uring, engine_backend::epoll),
-                         [](const ::testing::TestParamInfo<engine_backend>& p) {
-                           return std::string(dial::name(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, EngineBind, t::both_backends(), t::backend_name);
 
 }  // namespace
 
@@ -339,13 +310,7 @@ namespace {
 // start times are each result's time less its elapsed). Upper bounds only, which a slow machine
 // cannot break: in no second do more than the rate and 5 % start, and the run cannot be shorter
 // than the targets at that rate allow. The achieved rate is printed.
-class EngineRate : public ::testing::TestWithParam<engine_backend> {
- protected:
-  void SetUp() override {
-    if (GetParam() == engine_backend::io_uring)
-      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
-  }
-};
+class EngineRate : public t::backend_test {};
 
 struct start_sink final : dial::engine_sink {
   void on_result(const dial::engine_result& r) override {
@@ -396,10 +361,6 @@ TEST_P(EngineRate, StartsNoFasterThanTheRate) {
   EXPECT_EQ(rc, 0) << conf::describe(rc);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EngineRate,
-                         ::testing::Values(engine_backend::io_uring, engine_backend::epoll),
-                         [](const ::testing::TestParamInfo<engine_backend>& p) {
-                           return std::string(dial::name(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, EngineRate, t::both_backends(), t::backend_name);
 
 }  // namespace

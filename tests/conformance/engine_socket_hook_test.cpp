@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "backend_test.hpp"
 #include "dial/engine.hpp"
 #include "netns_fixtures.hpp"
 
@@ -75,14 +76,7 @@ int run_with_hook(const std::string& cgroup, engine_backend b, bool keep) {
   });
 }
 
-class EngineSocketHook : public ::testing::TestWithParam<engine_backend> {
- protected:
-  void SetUp() override {
-    if (!t::is_root()) GTEST_SKIP() << t::needs_root;
-    if (GetParam() == engine_backend::io_uring)
-      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
-  }
-};
+class EngineSocketHook : public t::root_backend_test {};
 
 TEST_P(EngineSocketHook, EveryConnectEndsWithSocketsNameAndTheRunReturns) {
   const conf::scratch_cgroup cgroup;
@@ -93,8 +87,6 @@ TEST_P(EngineSocketHook, EveryConnectEndsWithSocketsNameAndTheRunReturns) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EngineSocketHook,
-                         ::testing::Values(engine_backend::io_uring, engine_backend::epoll),
-                         [](const auto& p) { return std::string(dial::name(p.param)); });
+INSTANTIATE_TEST_SUITE_P(Backends, EngineSocketHook, t::both_backends(), t::backend_name);
 
 }  // namespace

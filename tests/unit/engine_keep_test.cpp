@@ -13,6 +13,7 @@
 #include <cstring>
 #include <vector>
 
+#include "backend_test.hpp"
 #include "dial/engine.hpp"
 #include "support.hpp"
 
@@ -165,17 +166,7 @@ bool echo_round_trip(int s, const std::string& msg) {
   return got == msg;
 }
 
-class EngineKeep : public ::testing::TestWithParam<engine_backend> {
- protected:
-  void SetUp() override {
-    if (GetParam() == engine_backend::io_uring)
-      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
-  }
-};
-
-std::string backend_name(const ::testing::TestParamInfo<engine_backend>& p) {
-  return std::string(dial::name(p.param));
-}
+class EngineKeep : public t::backend_test {};
 
 // 10 000 kept connections, then each written to and read from through the echo server: every
 // socket the sink took is connected to its own target, non-blocking and close-on-exec.
@@ -295,8 +286,6 @@ TEST_P(EngineKeep, WithoutTheOptionNothingIsHandedOver) {
   EXPECT_EQ(t::count_open_fds(), fds);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EngineKeep,
-                         ::testing::Values(engine_backend::io_uring, engine_backend::epoll),
-                         backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, EngineKeep, t::both_backends(), t::backend_name);
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "backend_test.hpp"
 #include "dial/engine.hpp"
 #include "support.hpp"
 
@@ -78,13 +79,7 @@ struct mixed_targets {
   }
 };
 
-class EngineOptions : public ::testing::TestWithParam<engine_backend> {
- protected:
-  void SetUp() override {
-    if (GetParam() == engine_backend::io_uring)
-      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
-  }
-};
+class EngineOptions : public t::backend_test {};
 
 dial::socket_options every_option() {
   dial::socket_options s;
@@ -205,8 +200,6 @@ TEST_P(EngineOptions, RefusesImpossibleValuesAtCreate) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EngineOptions,
-                         ::testing::Values(engine_backend::io_uring, engine_backend::epoll),
-                         [](const auto& p) { return std::string(dial::name(p.param)); });
+INSTANTIATE_TEST_SUITE_P(Backends, EngineOptions, t::both_backends(), t::backend_name);
 
 }  // namespace

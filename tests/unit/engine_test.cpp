@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "allocation_counter.hpp"
+#include "backend_test.hpp"
 #include "dial/engine.hpp"
 #include "support.hpp"
 
@@ -104,17 +105,7 @@ struct target_set {
   }
 };
 
-class EngineBackend : public ::testing::TestWithParam<engine_backend> {
- protected:
-  void SetUp() override {
-    if (GetParam() == engine_backend::io_uring)
-      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
-  }
-};
-
-std::string backend_name(const ::testing::TestParamInfo<engine_backend>& p) {
-  return std::string(dial::name(p.param));
-}
+class EngineBackend : public t::backend_test {};
 
 TEST(Engine, NamesTheBackends) {
   EXPECT_EQ(dial::name(engine_backend::automatic), "automatic");
@@ -291,9 +282,7 @@ TEST_P(EngineBackend, DoesNotAllocatePerConnect) {
   EXPECT_LE(per_big_run, 4) << "one run() allocates only its thread bookkeeping";
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EngineBackend,
-                         ::testing::Values(engine_backend::io_uring, engine_backend::epoll),
-                         backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, EngineBackend, t::both_backends(), t::backend_name);
 
 // The outcome's name as the CLI prints it; "(no result)" for a target that got none.
 std::string outcome_name(const seen& s) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "backend_test.hpp"
 #include "dial/dial.hpp"
 #include "support.hpp"
 
@@ -282,14 +283,7 @@ int engine_multipath_run(dial::engine_backend backend, bool enabled, int protoco
   return 0;
 }
 
-class EngineMultipath : public ::testing::TestWithParam<dial::engine_backend> {
- protected:
-  void SetUp() override {
-    if (!t::is_root()) GTEST_SKIP() << t::needs_root;
-    if (GetParam() == dial::engine_backend::io_uring)
-      if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
-  }
-};
+class EngineMultipath : public t::root_backend_test {};
 
 // Every kept socket is an MPTCP one, and speaks MPTCP with an MPTCP listener.
 TEST_P(EngineMultipath, EverySocketIsMptcp) {
@@ -307,10 +301,7 @@ TEST_P(EngineMultipath, DisabledInTheNamespaceGivesTcpSockets) {
       0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, EngineMultipath,
-                         ::testing::Values(dial::engine_backend::io_uring,
-                                           dial::engine_backend::epoll),
-                         [](const auto& p) { return std::string(dial::name(p.param)); });
+INSTANTIATE_TEST_SUITE_P(Backends, EngineMultipath, t::both_backends(), t::backend_name);
 
 // ---- TCP Fast Open ---------------------------------------------------------------------------
 
