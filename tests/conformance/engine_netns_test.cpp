@@ -113,10 +113,9 @@ TEST(EngineNetns, BothBackendsGiveIdenticalResultsOnAMixedSet) {
 // very port (nothing bound there) can only get that port as its local one, so the kernel connects
 // the socket to itself. The engine must report it as not open.
 // (One namespace per back-end: the self-connected socket leaves the one port in TIME_WAIT.)
-class EngineSelfConnect : public t::backend_test {};
+class EngineSelfConnect : public t::root_backend_test {};
 
 TEST_P(EngineSelfConnect, IsReportedAsRefused) {
-  if (!t::is_root()) GTEST_SKIP() << t::needs_root;
   const engine_backend b = GetParam();
   const int rc = conf::in_netns([b] {
     if (!t::write_sysctl("/proc/sys/net/ipv4/ip_local_port_range", "40000 40000"))
@@ -162,7 +161,7 @@ namespace {
 // alternates between a refused port on 127.0.0.1 and a listener on 192.0.2.1 (a second local
 // address): each kept connection to 192.0.2.1 must have 192.0.2.1 as its source, and each
 // accepted peer likewise, as a fresh socket would.
-class EngineReuse : public t::backend_test {};
+class EngineReuse : public t::root_backend_test {};
 
 struct keeping_sink final : dial::engine_sink {
   explicit keeping_sink(std::size_t n) : ids(n, -1), sockets(n) {}
@@ -175,7 +174,6 @@ struct keeping_sink final : dial::engine_sink {
 };
 
 TEST_P(EngineReuse, ARefusedSocketReusedKeepsNoOldSourceAddress) {
-  if (!t::is_root()) GTEST_SKIP() << t::needs_root;
   const engine_backend b = GetParam();
   const int rc = conf::in_netns([b] {
     if (!conf::setup("ip addr add 192.0.2.1/32 dev lo"))
@@ -245,10 +243,9 @@ namespace {
 // again unbound), every result is still the right one: each closed port ConnectionRefused, never
 // a bind's error, each open one connected, and each target exactly once. (Each open connect
 // holds a port for that destination, so the open ones are few: the range must not run out.)
-class EngineBind : public t::backend_test {};
+class EngineBind : public t::root_backend_test {};
 
 TEST_P(EngineBind, PortsInUseAndTheRangesOwnPortsGiveTheRightResults) {
-  if (!t::is_root()) GTEST_SKIP() << t::needs_root;
   const engine_backend b = GetParam();
   const int rc = conf::in_netns([b] {
     if (!t::write_sysctl("/proc/sys/net/ipv4/ip_local_port_range", "40000 40063"))
@@ -310,7 +307,7 @@ namespace {
 // start times are each result's time less its elapsed). Upper bounds only, which a slow machine
 // cannot break: in no second do more than the rate and 5 % start, and the run cannot be shorter
 // than the targets at that rate allow. The achieved rate is printed.
-class EngineRate : public t::backend_test {};
+class EngineRate : public t::root_backend_test {};
 
 struct start_sink final : dial::engine_sink {
   void on_result(const dial::engine_result& r) override {
@@ -322,7 +319,6 @@ struct start_sink final : dial::engine_sink {
 };
 
 TEST_P(EngineRate, StartsNoFasterThanTheRate) {
-  if (!t::is_root()) GTEST_SKIP() << t::needs_root;
   const engine_backend b = GetParam();
   const int rc = conf::in_netns([b] {
     if (!conf::add_silent_link("192.0.2.1/24")) return static_cast<int>(conf::setup_failed);
