@@ -306,7 +306,11 @@ namespace {
 // engine_options::rate against dropped SYNs (a silent link: every connect ends Timeout, so the
 // start times are each result's time less its elapsed). Upper bounds only, which a slow machine
 // cannot break: in no second do more than the rate and 5 % start, and the run cannot be shorter
-// than the targets at that rate allow. The achieved rate is printed.
+// than the targets at that rate allow. A start time derived so is late by the result's delivery
+// (the sink's clock is read after the engine's), which varies between results: under
+// ThreadSanitizer the span came out 1 ms under the bare bound (2.484 s against 2.485 s), so the
+// span bound allows 50 ms of that, where an engine that ignored the rate would take a few
+// milliseconds for all 1 000. The achieved rate is printed.
 class EngineRate : public t::root_backend_test {};
 
 struct start_sink final : dial::engine_sink {
@@ -351,7 +355,7 @@ TEST_P(EngineRate, StartsNoFasterThanTheRate) {
         stderr, "%s: at most %zu starts in a second (rate %.0f); %zu starts over %.3f s = %.1f/s\n",
         std::string(dial::name(b)).c_str(), most, rate, n, span, (n - 1) / span);
     if (static_cast<double>(most) > rate * 1.05) return 61;
-    if (span < (static_cast<double>(n) - rate * 0.01 - 2) / rate) return 62;
+    if (span < (static_cast<double>(n) - rate * 0.01 - 2) / rate - 0.05) return 62;
     return 0;
   });
   EXPECT_EQ(rc, 0) << conf::describe(rc);
