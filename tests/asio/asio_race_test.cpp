@@ -8,6 +8,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -114,7 +115,16 @@ int connects_to(const std::string& host, const std::string& expect, std::size_t 
   CHILD_CHECK(!r.ec, r.ec.message());
   CHILD_CHECK(r.open, "the socket is open");
   CHILD_CHECK(r.peer == *address::parse(expect), r.peer.to_string());
-  CHILD_CHECK(r.report.lookups.size() == 2, "both answers in the report");
+  // The winner's family answered with its address; the other answer is in the report only if
+  // it came before the connect won (RFC 8305 starts on the first answer: under AddressSanitizer
+  // an IPv6 connect won at +1.3 ms while the A answer was still on its way).
+  const auto winner = r.peer.kind();
+  CHILD_CHECK(!r.report.lookups.empty() && r.report.lookups.size() <= 2, "the answers");
+  CHILD_CHECK(std::any_of(r.report.lookups.begin(), r.report.lookups.end(),
+                          [&](const dial::lookup_event& e) {
+                            return e.family == winner && e.addresses >= 1;
+                          }),
+              "the winner's family answered in the report");
   CHILD_CHECK(r.report.attempts.size() == attempts, "attempts");
   CHILD_CHECK(t::count_open_fds() == before, "nothing left open (c-ares' socket closed too)");
   return 0;
