@@ -167,13 +167,10 @@ using detail::eng::create_failure;
 // reports what its own socket() gave.
 int ip_protocol_for(const socket_options& o) noexcept {
   if (!o.multipath) return 0;
-  constexpr int mptcp = 262;  // IPPROTO_MPTCP (Linux 5.6), named by glibc 2.32+ only
-  auto probe = dial::socket(AF_INET, SOCK_STREAM, mptcp);
-  if (probe) {
-    dial::close(*probe);
-    return mptcp;
-  }
-  return probe.error() == socket_error::protocol_not_supported ? 0 : mptcp;
+  auto probe = dial::socket(AF_INET, SOCK_STREAM, detail::ipproto_mptcp);
+  if (probe) dial::close(*probe);
+  return !probe && probe.error() == socket_error::protocol_not_supported ? 0
+                                                                         : detail::ipproto_mptcp;
 }
 
 unsigned default_threads() noexcept {

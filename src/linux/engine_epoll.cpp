@@ -49,9 +49,8 @@ class epoll_worker final : public worker {
   std::array<epoll_event, 512> events_{};
   bool rate_wait_ = false;        // fill() stopped for the rate: the next start is at token_at_
   clock::time_point token_at_{};  // when the rate lets the next connect start
-  int refusals_ = 0;  // recent refusals less other results, -8..8: > 0 binds fresh sockets
-  // The next port to bind to, as an offset into the ephemeral range (see start()).
-  std::uint32_t bind_next_ = random_seed();
+  refusal_trend refusals_;        // while refusals dominate, sockets are bound (bind_port)
+  port_picker ports_;             // the slots' own ports
 };
 
 void epoll_worker::run(run_shared& run) {
@@ -146,17 +145,14 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
       return false;
     }
   }
-  if (!s.bound && refusals_ > 0 && a.is_ip() && !run.keep && run.options->empty() &&
-      run.ip_protocol == 0)
-    bind_port(run, s, a.family());
+  if (!s.bound && refusals_.dominant() && run.binds_for(a)) bind_port(run, s, a.family());
   sockaddr_storage ss;
   const socklen_t len = a.to_native(ss);
   auto c = dial::connect(s.fd, reinterpret_cast<const sockaddr*>(&ss), len);
   if (!c && s.bound && last_native_error() == EADDRNOTAVAIL) {
     // The slot's port already has a connection to this destination in TIME_WAIT (bind_port):
     // once more on a fresh socket the kernel finds a port for.
-    const auto fresh =
-        dial::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK, a.is_ip() ? run.ip_protocol : 0);
+    const auto fresh = dial::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK, 0);  // (binds_for)
     if (fresh) {
       dial::close(s.fd);
       s.fd = *fresh;
@@ -200,13 +196,9 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
 // of its own. A port in use (EADDRINUSE) is no failure: the socket connects unbound, and the
 // slot tries another port next time.
 void epoll_worker::bind_port(const run_shared& run, slot& s, int family) noexcept {
-  if (s.bind_port == 0 || !run.ephemeral.holds(s.bind_port))
-    s.bind_port =
-        static_cast<std::uint16_t>(run.ephemeral.low + bind_next_++ % run.ephemeral.size());
+  const address any = ports_.take(s, run.ephemeral, family);
   const int one = 1;
   (void)::setsockopt(s.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  const address any =
-      family == AF_INET6 ? address::ipv6({}, s.bind_port) : address::ipv4({}, s.bind_port);
   sockaddr_storage local;
   const socklen_t len = any.to_native(local);
   if (::bind(s.fd, reinterpret_cast<const sockaddr*>(&local), len) == 0) {
@@ -222,13 +214,13 @@ void epoll_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, cl
   int kept = -1;
   if (run.keep && o.result && s.fd >= 0) {
     kept = std::exchange(s.fd, -1);  // handed over (its one-shot registration stays disarmed)
-  } else if (s.fd >= 0 && !(registered && refused(o) && run.targets[s.target].is_ip() &&
-                            run.options->empty() && run.ip_protocol == 0)) {
+  } else if (s.fd >= 0 &&
+             !(registered && refused(o) && run.targets[s.target].is_ip() && run.reuses_refused())) {
     dial::close(s.fd);  // a refused socket that the set watched stays for reuse (start())
     s.fd = -1;
   }
   deliver(run, s, o, now, kept);
-  refusals_ = std::clamp(refusals_ + (refused(o) ? 1 : -1), -8, 8);
+  refusals_.note(refused(o));
   s.state = slot_state::idle;
   s.target = no_target;
   --in_flight_;

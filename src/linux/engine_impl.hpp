@@ -86,6 +86,17 @@ struct run_shared {
   const sockopt_plan* options = nullptr;  ///< engine_options::socket (never null during run())
   int ip_protocol = 0;   ///< of IP sockets: IPPROTO_MPTCP (socket_options::multipath) or 0 (TCP)
   port_range ephemeral;  ///< the ephemeral ports of the namespace run() was called in
+
+  /// Whether a refused IP socket is kept for the slot's next target (a plain TCP socket without
+  /// options: see docs/engine.md, "Reusing refused sockets").
+  [[nodiscard]] bool reuses_refused() const noexcept {
+    return options->empty() && ip_protocol == 0;
+  }
+  /// Whether a socket for `a` may be bound to its slot's port while refusals dominate (a socket
+  /// that is reused; not a kept one): docs/engine.md, "Bound ports".
+  [[nodiscard]] bool binds_for(const address& a) const noexcept {
+    return a.is_ip() && !keep && reuses_refused();
+  }
   std::atomic<std::size_t> cursor{0};     ///< the next target to take
   std::atomic<std::size_t> delivered{0};  ///< results given to the sink
   std::mutex sink_mutex;                  ///< serialises sink calls
@@ -136,6 +147,33 @@ port_range ephemeral_ports() noexcept;
 
 /// 32 random bits (getrandom), for where a worker starts in the ephemeral range.
 std::uint32_t random_seed() noexcept;
+
+/// Whether refusals dominate a worker's recent results: refusals less other results, kept
+/// within -8..8 so that the answer turns within a few results.
+class refusal_trend {
+ public:
+  void note(bool refused) noexcept { n_ = std::clamp(n_ + (refused ? 1 : -1), -8, 8); }
+  [[nodiscard]] bool dominant() const noexcept { return n_ > 0; }
+
+ private:
+  int n_ = 0;
+};
+
+/// The ports a worker's slots bind to: each slot keeps one (slot::bind_port) for the engine's
+/// lifetime, taken from the ephemeral range from a random start (docs/engine.md, "Bound ports").
+class port_picker {
+ public:
+  /// Slot `s`'s port, a fresh one when it has none or it left the range; and the wildcard
+  /// address of `family` at it, for the bind.
+  address take(slot& s, const port_range& r, int family) noexcept {
+    if (s.bind_port == 0 || !r.holds(s.bind_port))
+      s.bind_port = static_cast<std::uint16_t>(r.low + next_++ % r.size());
+    return family == AF_INET6 ? address::ipv6({}, s.bind_port) : address::ipv4({}, s.bind_port);
+  }
+
+ private:
+  std::uint32_t next_ = random_seed();
+};
 
 /// Gives one result to the sink (serialised) and counts it. `kept` is the connected socket a
 /// keep_connections run hands over (-1: none); it is closed after on_result unless taken.

@@ -121,13 +121,11 @@ class uring_worker final : public worker {
   deadline_list deadlines_;
   std::size_t in_flight_ = 0;
   bool targets_left_ = true;
-  int refusals_ = 0;  // recent refusals less other results, -8..8: > 0 keeps sockets for reuse
+  refusal_trend refusals_;        // while refusals dominate, sockets are kept for reuse and bound
   bool rate_wait_ = false;        // fill() stopped for the rate: the next start is at token_at_
   clock::time_point token_at_{};  // when the rate lets the next connect start
   bool can_bind_ = false;         // the kernel has IORING_OP_BIND (6.11)
-  // The next port to bind to, as an offset into the ephemeral range: from a random start, so
-  // that two workers or processes rarely try the same ports (one in use costs a failed BIND).
-  std::uint32_t bind_next_ = random_seed();
+  port_picker ports_;             // the slots' own ports (link_bind)
 };
 
 io_uring_sqe* uring_worker::sqe() noexcept {
@@ -284,7 +282,8 @@ void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& 
   // ephemeral range), and refusals are rare lately (a refused socket is worth keeping for
   // reuse). A success then posts one completion, the CLOSE's, and the slot is free only once
   // it came (docs/engine.md).
-  s.close_linked = !run.keep && a.is_ip() && !run.ephemeral.holds(a.port()) && refusals_ <= 0;
+  s.close_linked =
+      !run.keep && a.is_ip() && !run.ephemeral.holds(a.port()) && !refusals_.dominant();
   s.reported = false;
   s.closed = false;
   if (s.close_linked) {
@@ -325,12 +324,8 @@ void uring_worker::link_bind(const run_shared& run, std::uint32_t i, const addre
   slot& s = slots_[i];
   const bool unbound = s.unbound_once;
   s.unbound_once = false;
-  if (s.bound || unbound || !can_bind_ || refusals_ <= 0 || !a.is_ip() || run.keep ||
-      !run.options->empty() || run.ip_protocol != 0)
-    return;
-  if (s.bind_port == 0 || !run.ephemeral.holds(s.bind_port))
-    s.bind_port =
-        static_cast<std::uint16_t>(run.ephemeral.low + bind_next_++ % run.ephemeral.size());
+  if (s.bound || unbound || !can_bind_ || !refusals_.dominant() || !run.binds_for(a)) return;
+  const address any = ports_.take(s, run.ephemeral, a.family());
   static const sockopt_step reuse{SOL_SOCKET, SO_REUSEADDR, 1, false};
   static const sockopt_plan none;
   io_uring_sqe* r = sqe();
@@ -339,8 +334,6 @@ void uring_worker::link_bind(const run_shared& run, std::uint32_t i, const addre
   io_uring_sqe_set_data64(r, tag(i, s.generation, kind::reuseaddr));
   io_uring_sqe* b = sqe();
   sockaddr_storage& local = addrs_[static_cast<std::size_t>(b - ring_.sq.sqes)];
-  const address any =
-      a.family() == AF_INET6 ? address::ipv6({}, s.bind_port) : address::ipv4({}, s.bind_port);
   const auto len = static_cast<unsigned>(any.to_native(local));
   io_uring_prep_rw(static_cast<int>(op_bind), b, static_cast<int>(i), &local, 0, len);
   b->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
@@ -401,8 +394,7 @@ void uring_worker::on_connect(run_shared& run, std::uint32_t i, int res, clock::
   if (res < 0) {
     const outcome o = from_connect_errno(-res, "io_uring connect");
     // (Not an MPTCP socket: only plain TCP's disconnect is measured to leave it reusable.)
-    s.reusable =
-        refused(o) && run.targets[s.target].is_ip() && run.options->empty() && run.ip_protocol == 0;
+    s.reusable = refused(o) && run.targets[s.target].is_ip() && run.reuses_refused();
     return finish(run, i, o, now);
   }
   const address& a = run.targets[s.target];
@@ -480,7 +472,7 @@ void uring_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, cl
                           int kept) {
   slot& s = slots_[i];
   deliver(run, s, o, now, kept);
-  refusals_ = std::clamp(refusals_ + (refused(o) ? 1 : -1), -8, 8);
+  refusals_.note(refused(o));
   if (s.close_linked && !s.closed) {  // the slot is free once its CLOSE completed
     s.reported = true;
     s.state = slot_state::closing;

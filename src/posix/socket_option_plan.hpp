@@ -14,6 +14,10 @@
 
 namespace dial::detail {
 
+/// IPPROTO_MPTCP (Linux 5.6; glibc names it from 2.32 only): the protocol
+/// socket_options::multipath asks for, in open_socket and in the engine.
+inline constexpr int ipproto_mptcp = 262;
+
 /// One setsockopt call: an int value, or (text) the interface name with its NUL.
 struct sockopt_step {
   int level = 0;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "dial/socket.hpp"
+#include "posix/socket_option_plan.hpp"
 
 namespace dial {
 namespace {
@@ -13,7 +14,6 @@ namespace {
 // Linux 5.16's getsockopt(SOL_TCP, TCP_IS_MPTCP): 1 on an MPTCP connection, 0 on TCP (also on an
 // MPTCP socket that fell back). Debian 12's headers do not name it yet.
 constexpr int tcp_is_mptcp = 43;
-constexpr int mptcp_protocol = 262;       // IPPROTO_MPTCP (Linux 5.6); named by glibc 2.32+ only
 constexpr std::uint8_t tcp_syn_sent = 2;  // TCP_SYN_SENT in the kernel's state numbering
 #endif
 
@@ -30,7 +30,7 @@ std::expected<socket_t, socket_error> open_socket(int family, int type,
                                                   const socket_options& options) noexcept {
 #ifdef __linux__
   if (options.multipath && is_ip_stream(family, type)) {
-    auto s = dial::socket(family, type, mptcp_protocol);
+    auto s = dial::socket(family, type, detail::ipproto_mptcp);
     // MPTCP disabled (ENOPROTOOPT) or not built in (EPROTONOSUPPORT): TCP instead.
     if (s || s.error() != socket_error::protocol_not_supported) return s;
   }
