@@ -23,8 +23,9 @@ struct route_answer {
   /// What route_query added to the question ("mark 0x5, interface v1, source 192.0.2.9"; "" none).
   std::string asked;
   /// Why part of route_query was left out ("" none): an interface that does not exist, or a
-  /// source address that is not one of this host's (the kernel answers EINVAL for it, which
-  /// would read as a blackhole route: the answer is then the route without that source).
+  /// source address that is not one of this host's (the kernel answers ENETUNREACH or EINVAL for
+  /// it, which would read as no route or a blackhole route: the answer is then the route without
+  /// that source).
   std::string note;
 };
 

@@ -403,14 +403,15 @@ int why_main(std::span<char* const> args) {
   }
   std::vector<address_step> steps;
   bool connected = false;
-  std::size_t other_family = 0;  // addresses --source's family leaves out
+  std::size_t other_family = 0;                        // addresses --source's family leaves out
+  const route_query route_question = route_of(flags);  // the same for every address
   for (const auto& to : addresses) {
     if (to.is_ip() && !source_family(flags, to)) {
       ++other_family;
       continue;
     }
     address_step s{to, std::nullopt, {}, {}, {}, {}, {}, {}};
-    if (to.is_ip()) s.route = route_to(to, route_of(flags), s.route_unavailable);
+    if (to.is_ip()) s.route = route_to(to, route_question, s.route_unavailable);
     attempt(s, flags, timeout);
     s.meaning = s.refused.empty() ? explain(s.attempt.name, s.attempt.native, s.attempt.elapsed,
                                             s.route ? &*s.route : nullptr, to)
