@@ -163,16 +163,6 @@ namespace {
 // accepted peer likewise, as a fresh socket would.
 class EngineReuse : public t::root_backend_test {};
 
-struct keeping_sink final : dial::engine_sink {
-  explicit keeping_sink(std::size_t n) : ids(n, -1), sockets(n) {}
-  void on_result(const dial::engine_result& r) override {
-    ids.at(r.index) = r.outcome ? 0 : static_cast<int>(r.outcome.error());
-    sockets.at(r.index) = r.take_socket();
-  }
-  std::vector<int> ids;
-  std::vector<dial::owned_socket> sockets;
-};
-
 TEST_P(EngineReuse, ARefusedSocketReusedKeepsNoOldSourceAddress) {
   const engine_backend b = GetParam();
   const int rc = conf::in_netns([b] {
@@ -197,7 +187,7 @@ TEST_P(EngineReuse, ARefusedSocketReusedKeepsNoOldSourceAddress) {
     o.keep_connections = true;
     auto e = dial::engine::create(o);
     if (!e) return static_cast<int>(conf::setup_failed);
-    keeping_sink sink(targets.size());
+    t::keeping_sink sink(targets.size());
     if (e->run(targets, sink) != targets.size()) return 60;
     for (std::size_t i = 0; i < targets.size(); ++i) {
       const int want = i % 2 == 0 ? id(engine_connect_error::connection_refused) : 0;

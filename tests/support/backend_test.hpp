@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "dial/engine.hpp"
 #include "support.hpp"
@@ -28,6 +29,18 @@ class root_backend_test : public backend_test {
     if (!is_root()) GTEST_SKIP() << needs_root;
     backend_test::SetUp();
   }
+};
+
+/// A sink that keeps every result's outcome (0: success, else the name's id) and its socket (a
+/// keep_connections run's), by index; -1 for a target that got no result.
+struct keeping_sink final : engine_sink {
+  explicit keeping_sink(std::size_t n) : ids(n, -1), sockets(n) {}
+  void on_result(const engine_result& r) override {
+    ids.at(r.index) = r.outcome ? 0 : static_cast<int>(r.outcome.error());
+    sockets.at(r.index) = r.take_socket();
+  }
+  std::vector<int> ids;
+  std::vector<owned_socket> sockets;
 };
 
 /// Both back-ends, io_uring first.

@@ -221,18 +221,6 @@ TEST(Multipath, OnlyIpStreamSocketsAreAskedForIt) {
 
 // ---- the engine with socket.multipath --------------------------------------------------------
 
-/// Every result's outcome id (0: success) and kept socket, by index.
-class kept_sink final : public dial::engine_sink {
- public:
-  explicit kept_sink(std::size_t n) : ids_(n, -1), sockets_(n) {}
-  void on_result(const dial::engine_result& r) override {
-    ids_.at(r.index) = r.outcome ? 0 : static_cast<int>(r.outcome.error()) + 1;
-    sockets_[r.index] = r.take_socket();
-  }
-  std::vector<int> ids_;
-  std::vector<dial::owned_socket> sockets_;
-};
-
 // In a fresh namespace with net.mptcp.enabled=`enabled`: 200 kept connects through the engine
 // on `backend` to an MPTCP listener, each connect one socket of `protocol` that transport_protocol
 // reports as `spoken`, and 40 connects to a closed port all refused. Returns the failed check.
@@ -258,16 +246,16 @@ int engine_multipath_run(dial::engine_backend backend, bool enabled, int protoco
   DIAL_CHECK(e->backend() == backend, 93);
   std::vector<dial::address> targets(200, where);
   for (int i = 0; i < 40; ++i) targets.push_back(t::to_address(closed.where));
-  kept_sink sink(targets.size());
+  t::keeping_sink sink(targets.size());
   DIAL_CHECK(e->run(targets, sink) == targets.size(), 1);
   for (std::size_t i = 0; i < targets.size(); ++i) {
     if (i >= 200) {
-      DIAL_CHECK(
-          sink.ids_[i] == static_cast<int>(dial::engine_connect_error::connection_refused) + 1, 2);
+      DIAL_CHECK(sink.ids[i] == static_cast<int>(dial::engine_connect_error::connection_refused),
+                 2);
       continue;
     }
-    DIAL_CHECK(sink.ids_[i] == 0, 3);
-    const int fd = sink.sockets_[i].get();
+    DIAL_CHECK(sink.ids[i] == 0, 3);
+    const int fd = sink.sockets[i].get();
     DIAL_CHECK(fd >= 0, 4);
     DIAL_CHECK(t::int_option(fd, SOL_SOCKET, SO_PROTOCOL) == protocol, 5);
     DIAL_CHECK(dial::transport_protocol(fd) == spoken, 6);
@@ -277,7 +265,7 @@ int engine_multipath_run(dial::engine_backend backend, bool enabled, int protoco
   DIAL_CHECK(acc.get() >= 0, 7);
   DIAL_CHECK(t::int_option(acc.get(), IPPROTO_TCP, tcp_is_mptcp) == (enabled ? 1 : 0), 8);
   bool sent = false;
-  for (auto& k : sink.sockets_)  // the accepted one is one of them: send on each, read once
+  for (auto& k : sink.sockets)  // the accepted one is one of them: send on each, read once
     if (k.get() >= 0) sent = send_text(k.get(), "e") || sent;
   DIAL_CHECK(sent && read_some(acc.get()) == "e", 9);
   return 0;
