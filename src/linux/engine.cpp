@@ -66,6 +66,26 @@ bool is_self_connect(int fd, const address& target) noexcept {
   return a && *a == target;
 }
 
+std::optional<address> route_source(const address& to) noexcept {
+  if (!to.is_ip()) return std::nullopt;
+  const int fd = ::socket(to.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::nullopt;
+  std::optional<address> source;
+  sockaddr_storage peer{};
+  const socklen_t peer_len = to.to_native(peer);
+  // A UDP connect only looks the route up and sets the source address; nothing is sent.
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&peer), peer_len) == 0) {
+    sockaddr_storage local{};
+    ::socklen_t len = sizeof local;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0)
+      if (const auto a = address::from_native(reinterpret_cast<const sockaddr*>(&local), len);
+          a && !a->is_unspecified())
+        source = a->with_port(0);
+  }
+  ::close(fd);
+  return source;
+}
+
 port_range ephemeral_ports() noexcept {
   port_range r;
   if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "re")) {

@@ -35,7 +35,7 @@ class epoll_worker final : public worker {
   void finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
               bool registered = false);
   void close_idle() noexcept;
-  void bind_port(const run_shared& run, slot& s, int family) noexcept;
+  void bind_port(const run_shared& run, slot& s, const address& to) noexcept;
   void complete(run_shared& run, std::uint32_t i, clock::time_point now);
   void expire(run_shared& run, clock::time_point now);
   void cancel_all(run_shared& run, clock::time_point now);
@@ -112,13 +112,15 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   s.state = slot_state::connecting;
   ++in_flight_;
   const address& a = run.targets[t];
-  // A socket whose connect was refused is reused for a target of its family, after
+  // A socket whose connect was refused is reused for a target of its family (and, bound to a
+  // source address, of the destination it was bound for: port_picker::fits), after
   // connect(AF_UNSPEC) dissolved the last attempt (tcp_disconnect); it is still in the set,
   // disarmed (one-shot), and is armed again below. That saves socket(), close() and an ADD.
   bool reused = false;
   if (s.fd >= 0) {  // (never with socket options or MPTCP: finish() keeps no socket then)
     const sockaddr unspecified{AF_UNSPEC, {}};
-    reused = s.family == a.family() && ::connect(s.fd, &unspecified, sizeof(sa_family_t)) == 0;
+    reused = s.family == a.family() && ports_.fits(s, a) &&
+             ::connect(s.fd, &unspecified, sizeof(sa_family_t)) == 0;
     if (!reused) {
       dial::close(s.fd);
       s.fd = -1;
@@ -126,6 +128,7 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   }
   if (!reused) {
     s.bound = false;
+    s.source_bound = false;
     const auto sock =
         dial::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK, a.is_ip() ? run.ip_protocol : 0);
     if (!sock) {
@@ -145,7 +148,7 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
       return false;
     }
   }
-  if (!s.bound && refusals_.dominant() && run.binds_for(a)) bind_port(run, s, a.family());
+  if (!s.bound && refusals_.dominant() && run.binds_for(a)) bind_port(run, s, a);
   sockaddr_storage ss;
   const socklen_t len = a.to_native(ss);
   auto c = dial::connect(s.fd, reinterpret_cast<const sockaddr*>(&ss), len);
@@ -157,6 +160,7 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
       dial::close(s.fd);
       s.fd = *fresh;
       s.bound = false;
+      s.source_bound = false;
       reused = false;  // a new descriptor: added to the set, not modified
       c = dial::connect(s.fd, reinterpret_cast<const sockaddr*>(&ss), len);
     }
@@ -195,8 +199,8 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
 // search. One port per slot for the engine's lifetime; SO_REUSEADDR rebinds it over a TIME_WAIT
 // of its own. A port in use (EADDRINUSE) is no failure: the socket connects unbound, and the
 // slot tries another port next time.
-void epoll_worker::bind_port(const run_shared& run, slot& s, int family) noexcept {
-  const address any = ports_.take(s, run.ephemeral, family);
+void epoll_worker::bind_port(const run_shared& run, slot& s, const address& to) noexcept {
+  const address any = ports_.take(s, run.ephemeral, to);
   const int one = 1;
   (void)::setsockopt(s.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_storage local;
@@ -205,6 +209,7 @@ void epoll_worker::bind_port(const run_shared& run, slot& s, int family) noexcep
     s.bound = true;
   } else {
     s.bind_port = 0;  // another socket's: the next bind tries another port
+    s.source_bound = false;
   }
 }
 

@@ -12,6 +12,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <vector>
@@ -68,9 +69,11 @@ struct slot {
   bool closed : 1 = false;        ///< io_uring, close_linked: the CLOSE's completion came
   bool bound : 1 = false;         ///< the socket is bound to bind_port (see bind_port)
   bool unbound_once : 1 = false;  ///< the next connect runs unbound (its bound one met TIME_WAIT)
+  bool source_bound : 1 = false;  ///< bound to a source address, not the wildcard (port_picker)
   /// The port this slot binds its sockets to while refusals dominate (0: none chosen yet): one
   /// port per slot for the engine's lifetime, so the engine holds at most one port per slot.
   std::uint16_t bind_port = 0;
+  std::uint16_t source_gen = 0;  ///< source_bound: port_picker's question the source answered
 };
 
 /// The in-flight slots in start order (src/common/engine_deadlines.hpp, shared with Windows).
@@ -159,20 +162,67 @@ class refusal_trend {
   int n_ = 0;
 };
 
+/// The source address the kernel picks for a connect to `to` (its port aside): a UDP socket's
+/// connect and getsockname, which send nothing. Empty where the kernel gives none.
+std::optional<address> route_source(const address& to) noexcept;
+
 /// The ports a worker's slots bind to: each slot keeps one (slot::bind_port) for the engine's
 /// lifetime, taken from the ephemeral range from a random start (docs/engine.md, "Bound ports").
+/// The address bound is the wildcard, or, for a loopback destination, the source the kernel
+/// picks for it (route_source: 127.0.0.1 for 127.0.0.0/8 in the default local table). A socket
+/// bound to its source address skips moving its bind bucket to that address at each connect and
+/// back at each disconnect (__inet_bhash2_update_saddr): about 10% of a refused loopback
+/// connect's time, measured (docs/engine.md). A destination's source is asked once it is the
+/// destination of two binds in a row, and kept while the destination stays the same: a scan of
+/// one host asks once, targets that change host at every connect never ask.
 class port_picker {
  public:
-  /// Slot `s`'s port, a fresh one when it has none or it left the range; and the wildcard
-  /// address of `family` at it, for the bind.
-  address take(slot& s, const port_range& r, int family) noexcept {
+  /// Slot `s`'s port, a fresh one when it has none or it left the range; and the address to
+  /// bind for a connect to `to` at it (slot::source_bound says which kind it is).
+  address take(slot& s, const port_range& r, const address& to) noexcept {
     if (s.bind_port == 0 || !r.holds(s.bind_port))
       s.bind_port = static_cast<std::uint16_t>(r.low + next_++ % r.size());
-    return family == AF_INET6 ? address::ipv6({}, s.bind_port) : address::ipv4({}, s.bind_port);
+    s.source_bound = false;
+    if (const address* source = source_for(to)) {
+      s.source_bound = true;
+      s.source_gen = gen_;
+      return source->with_port(s.bind_port);
+    }
+    return to.family() == AF_INET6 ? address::ipv6({}, s.bind_port)
+                                   : address::ipv4({}, s.bind_port);
+  }
+
+  /// Whether slot `s`'s socket may connect to `to` as it is bound: a wildcard or no bind fits
+  /// every destination; a socket bound to a source address only the destination it was bound
+  /// for (the bound address stays through the disconnect that reuses the socket, and another
+  /// destination may need another source, or be unreachable from a loopback one).
+  [[nodiscard]] bool fits(const slot& s, const address& to) const noexcept {
+    return !s.source_bound || (s.source_gen == gen_ && to.with_port(0) == asked_);
   }
 
  private:
+  const address* source_for(const address& to) noexcept {
+    if (!to.is_loopback() || to.is_v4_mapped()) return nullptr;
+    const address host = to.with_port(0);
+    if (host == asked_) return source_ ? &*source_ : nullptr;
+    if (host != last_ || gen_ == max_questions) {  // once, or the questions are used up
+      last_ = host;
+      return nullptr;
+    }
+    ++gen_;  // a new question: sockets bound for the last answer no longer fit
+    asked_ = host;
+    source_ = route_source(to);
+    return source_ ? &*source_ : nullptr;
+  }
+
+  // slot::source_gen tells the question apart; after this many questions none is asked, so a
+  // generation never comes round again.
+  static constexpr std::uint16_t max_questions = 0xFFFF;
   std::uint32_t next_ = random_seed();
+  std::uint16_t gen_ = 0;          // questions asked
+  address last_;                   // the destination (port 0) of the last bind without a source
+  address asked_;                  // the destination whose source was asked last
+  std::optional<address> source_;  // its answer (none: the wildcard)
 };
 
 /// Gives one result to the sink (serialised) and counts it. `kept` is the connected socket a

@@ -222,7 +222,7 @@ void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   s.generation = (s.generation + 1) & 0xFFFFFFu;
   ++in_flight_;
   const address& a = run.targets[t];
-  const bool reuse = s.has_file && s.reusable && s.family == a.family();
+  const bool reuse = s.has_file && s.reusable && s.family == a.family() && ports_.fits(s, a);
   s.reusable = false;
   chain(run, i, a, reuse);
   deadlines_.push(i);
@@ -269,6 +269,7 @@ void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& 
       io_uring_sqe_set_data64(o, tag(i, s.generation, kind::sockopt));
     }
     s.bound = false;
+    s.source_bound = false;
   }
   link_bind(run, i, a);
   io_uring_sqe* co = sqe();
@@ -308,7 +309,8 @@ void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& 
 }
 
 // While refusals dominate (a scan of closed ports), a socket that is not bound yet is bound to
-// its slot's port before its connect (a fresh one, or one reused after an unbound connect: the
+// its slot's port (at the wildcard address, or at the source of a loopback destination:
+// port_picker) before its connect (a fresh one, or one reused after an unbound connect: the
 // refusal gave that port back). A bound port stays with the socket through a refusal and the
 // disconnect that reuses it, where an unbound one is looked for by the kernel's port search
 // (__inet_hash_connect) at every connect and given back when the RST closes the socket
@@ -325,7 +327,7 @@ void uring_worker::link_bind(const run_shared& run, std::uint32_t i, const addre
   const bool unbound = s.unbound_once;
   s.unbound_once = false;
   if (s.bound || unbound || !can_bind_ || !refusals_.dominant() || !run.binds_for(a)) return;
-  const address any = ports_.take(s, run.ephemeral, a.family());
+  const address any = ports_.take(s, run.ephemeral, a);
   static const sockopt_step reuse{SOL_SOCKET, SO_REUSEADDR, 1, false};
   static const sockopt_plan none;
   io_uring_sqe* r = sqe();
@@ -352,6 +354,7 @@ void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::t
     case kind::connect: on_connect(run, i, res, now); return;
     case kind::bind:  // the port is another socket's: the CONNECT runs unbound all the same
       s.bound = false;
+      s.source_bound = false;
       s.bind_port = 0;  // the next bind tries another port
       return;
     case kind::reuseaddr: return;  // (never seen) the BIND then fails if the port is in use

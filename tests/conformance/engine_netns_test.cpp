@@ -1,5 +1,6 @@
 // tests/conformance/engine_netns_test.cpp: both engine back-ends on one mixed target set (open,
 // refused, unreachable, prohibited, timing out) in a private network namespace, and self-connects.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -217,6 +218,66 @@ TEST_P(EngineReuse, ARefusedSocketReusedKeepsNoOldSourceAddress) {
   EXPECT_EQ(rc, 0) << conf::describe(rc);
 }
 
+// While refusals dominate, a socket for a loopback destination is bound to the source the
+// kernel picks for it (127.0.0.1), and that bound address stays through the disconnect that
+// reuses the socket. So a socket bound for 127.0.0.1 must not be reused for a destination that
+// needs another source: after runs of refused ports on 127.0.0.1, a connect to a listener on
+// 192.0.2.1 (a second local address) must arrive from 192.0.2.1, as from a fresh socket.
+TEST_P(EngineReuse, ASocketBoundToALoopbackSourceIsNotReusedForAnotherSource) {
+  const engine_backend b = GetParam();
+  const int rc = conf::in_netns([b] {
+    if (!conf::setup("ip addr add 192.0.2.1/32 dev lo"))
+      return static_cast<int>(conf::setup_failed);
+    t::fd l = t::make_socket(AF_INET, SOCK_STREAM);
+    const t::addr where = t::ip("192.0.2.1", 0);
+    if (::bind(l.get(), where.sa(), where.len) != 0 || ::listen(l.get(), 256) != 0)
+      return static_cast<int>(conf::setup_failed);
+    t::addr bound;
+    bound.len = sizeof bound.ss;
+    ::getsockname(l.get(), bound.sa(), &bound.len);
+    const dial::address open = *dial::address::from_native(bound.sa(), bound.len);
+    std::vector<dial::address> targets;
+    if (::fcntl(l.get(), F_SETFL, O_NONBLOCK) != 0) return static_cast<int>(conf::setup_failed);
+    std::vector<int> want;
+    for (int round = 0; round < 5; ++round) {
+      for (std::uint16_t port = 1; port <= 30; ++port) {  // closed in a new namespace
+        targets.push_back(dial::address::loopback_ipv4(port));
+        want.push_back(id(engine_connect_error::connection_refused));
+      }
+      targets.push_back(open);
+      want.push_back(0);
+    }
+    dial::engine_options o;
+    o.backend = b;
+    o.concurrency = 1;  // one slot: the open target comes right after refused ones
+    o.threads = 1;
+    auto e = dial::engine::create(o);
+    if (!e) return static_cast<int>(conf::setup_failed);
+    recording_sink sink(targets.size());
+    if (e->run(targets, sink) != targets.size()) return 60;
+    for (std::size_t i = 0; i < targets.size(); ++i)
+      if (sink.counts[i] != 1 || sink.ids[i] != want[i]) {
+        std::fprintf(stderr, "%s: id %d native %d, want %d\n", targets[i].to_string().c_str(),
+                     sink.ids[i], sink.natives[i], want[i]);
+        return 61;
+      }
+    for (int round = 0; round < 5; ++round) {
+      t::addr peer;
+      peer.len = sizeof peer.ss;
+      const int c = ::accept(l.get(), peer.sa(), &peer.len);  // non-blocking: never waits
+      if (c < 0) return 62;
+      ::close(c);
+      const auto p = dial::address::from_native(peer.sa(), peer.len);
+      if (!p || p->to_string().rfind("192.0.2.1:", 0) != 0) {
+        std::fprintf(stderr, "connect %d came from %s\n", round, p ? p->to_string().c_str() : "?");
+        return 63;
+      }
+    }
+    return 0;
+  });
+  EXPECT_EQ(rc, 0) << conf::describe(rc);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, EngineReuse, t::both_backends(), t::backend_name);
 
 }  // namespace
@@ -283,6 +344,55 @@ TEST_P(EngineBind, PortsInUseAndTheRangesOwnPortsGiveTheRightResults) {
                      sink.ids[i], sink.natives[i], sink.counts[i], want[i]);
     }
     return bad == 0 ? 0 : 61;
+  });
+  EXPECT_EQ(rc, 0) << conf::describe(rc);
+}
+
+// The source a bound socket gets for a loopback destination is the one the kernel picks, not a
+// fixed 127.0.0.1: with the local table's 127.0.0.0/8 route given source 127.0.0.2, connects to
+// 127.0.0.5 after a run of refused ports there (so that they run bound) arrive from 127.0.0.2.
+TEST_P(EngineBind, ABoundSocketHasTheSourceTheKernelPicks) {
+  const engine_backend b = GetParam();
+  const int rc = conf::in_netns([b] {
+    if (!conf::setup("ip route change table local local 127.0.0.0/8 dev lo src 127.0.0.2 "
+                     "proto kernel scope host"))
+      return static_cast<int>(conf::setup_failed);
+    t::fd l = t::make_socket(AF_INET, SOCK_STREAM);
+    const t::addr where = t::ip("127.0.0.5", 20000);
+    if (::bind(l.get(), where.sa(), where.len) != 0 || ::listen(l.get(), 256) != 0 ||
+        ::fcntl(l.get(), F_SETFL, O_NONBLOCK) != 0)
+      return static_cast<int>(conf::setup_failed);
+    const dial::address host = *dial::address::parse("127.0.0.5:0");
+    std::vector<dial::address> targets;
+    for (int round = 0; round < 5; ++round) {
+      for (std::uint16_t port = 1; port <= 30; ++port) targets.push_back(host.with_port(port));
+      targets.push_back(host.with_port(20000));
+    }
+    dial::engine_options o;
+    o.backend = b;
+    o.concurrency = 1;
+    o.threads = 1;
+    auto e = dial::engine::create(o);
+    if (!e) return static_cast<int>(conf::setup_failed);
+    recording_sink sink(targets.size());
+    if (e->run(targets, sink) != targets.size()) return 60;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      const int want = i % 31 == 30 ? 0 : id(engine_connect_error::connection_refused);
+      if (sink.counts[i] != 1 || sink.ids[i] != want) return 61;
+    }
+    for (int round = 0; round < 5; ++round) {
+      t::addr peer;
+      peer.len = sizeof peer.ss;
+      const int c = ::accept(l.get(), peer.sa(), &peer.len);  // non-blocking: never waits
+      if (c < 0) return 62;
+      ::close(c);
+      const auto p = dial::address::from_native(peer.sa(), peer.len);
+      if (!p || p->to_string().rfind("127.0.0.2:", 0) != 0) {
+        std::fprintf(stderr, "connect %d came from %s\n", round, p ? p->to_string().c_str() : "?");
+        return 63;
+      }
+    }
+    return 0;
   });
   EXPECT_EQ(rc, 0) << conf::describe(rc);
 }

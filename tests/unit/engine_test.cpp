@@ -16,6 +16,7 @@
 #include "allocation_counter.hpp"
 #include "backend_test.hpp"
 #include "dial/engine.hpp"
+#include "linux/engine_impl.hpp"
 #include "support.hpp"
 
 namespace {
@@ -484,6 +485,45 @@ TEST(Engine, EpollRunsConnectsConcurrentlyAtALowDescriptorLimit) {
               return sink.most() == static_cast<int>(e.concurrency()) ? 0 : 74;
             }),
             0);
+}
+
+// The engine's port picker (src/linux/engine_impl.hpp): what a bound socket is bound to. A
+// loopback destination met twice in a row gets the kernel's source for it; any other
+// destination, and loopback hosts that alternate, get the wildcard; a socket bound to a source
+// fits only the destination it was bound for, and only until another destination is asked.
+TEST(EnginePorts, ALoopbackDestinationGetsItsSourceAndOnlyItFits) {
+  namespace eng = dial::detail::eng;
+  eng::port_picker picker;
+  const eng::port_range range{40000, 40009};
+  const dial::address one = dial::address::loopback_ipv4(80);
+  const dial::address other = *dial::address::parse("127.0.0.7:80");
+  const dial::address remote = *dial::address::parse("192.0.2.1:80");
+  eng::slot a, b, c;
+  const dial::address first = picker.take(a, range, one);
+  EXPECT_TRUE(first.is_unspecified()) << first.to_string();  // once: not asked yet
+  EXPECT_TRUE(range.holds(first.port()));
+  const dial::address second = picker.take(b, range, one.with_port(81));
+  EXPECT_EQ(second, dial::address::loopback_ipv4(b.bind_port));
+  EXPECT_TRUE(b.source_bound);
+  EXPECT_TRUE(picker.fits(a, remote));  // the wildcard fits all
+  EXPECT_TRUE(picker.fits(b, one.with_port(9)));
+  EXPECT_FALSE(picker.fits(b, remote));
+  EXPECT_FALSE(picker.fits(b, other));
+  // Another loopback host twice in a row: a new question, and b no longer fits even `one`.
+  (void)picker.take(c, range, other);
+  const dial::address asked = picker.take(c, range, other);
+  EXPECT_EQ(asked, dial::address::loopback_ipv4(c.bind_port));  // 127.0.0.1 for 127.0.0.7
+  EXPECT_FALSE(picker.fits(b, one));
+  EXPECT_TRUE(picker.fits(c, other));
+  // A remote destination is never asked; the ports stay each slot's own.
+  EXPECT_TRUE(picker.take(a, range, remote).is_unspecified());
+  EXPECT_TRUE(picker.take(a, range, remote).is_unspecified());
+  EXPECT_FALSE(a.source_bound);
+  EXPECT_EQ(picker.take(a, range, remote).port(), first.port());
+  // Alternating loopback hosts never ask.
+  eng::port_picker fresh;
+  for (int k = 0; k < 6; ++k)
+    EXPECT_TRUE(fresh.take(a, range, k % 2 == 0 ? one : other).is_unspecified()) << k;
 }
 
 }  // namespace
