@@ -31,9 +31,9 @@ class epoll_worker final : public worker {
   clock::time_point reap(run_shared& run, int timeout_ms);
   // Starts targets[t] in slot i; false when it finished at once (the slot is free again).
   bool start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now);
-  // registered: the socket is in the set (a refused one is then kept for reuse).
+  // reusable: a refused socket may be kept for reuse (it is in the set, or it was dissolved).
   void finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
-              bool registered = false);
+              bool reusable = false);
   void close_idle() noexcept;
   void bind_port(const run_shared& run, slot& s, const address& to) noexcept;
   void complete(run_shared& run, std::uint32_t i, clock::time_point now);
@@ -114,13 +114,16 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   const address& a = run.targets[t];
   // A socket whose connect was refused is reused for a target of its family (and, bound to a
   // source address, of the destination it was bound for: port_picker::fits), after
-  // connect(AF_UNSPEC) dissolved the last attempt (tcp_disconnect); it is still in the set,
-  // disarmed (one-shot), and is armed again below. That saves socket(), close() and an ADD.
+  // connect(AF_UNSPEC) dissolved the last attempt (tcp_disconnect), unless the connect that
+  // reported the refusal did so already (see below). A socket that is in the set is disarmed
+  // (one-shot) and is armed again below. That saves socket(), close() and an ADD.
   bool reused = false;
+  const bool dissolved = s.disconnected;
+  s.disconnected = false;
   if (s.fd >= 0) {  // (never with socket options or MPTCP: finish() keeps no socket then)
     const sockaddr unspecified{AF_UNSPEC, {}};
     reused = s.family == a.family() && ports_.fits(s, a) &&
-             ::connect(s.fd, &unspecified, sizeof(sa_family_t)) == 0;
+             (dissolved || ::connect(s.fd, &unspecified, sizeof(sa_family_t)) == 0);
     if (!reused) {
       dial::close(s.fd);
       s.fd = -1;
@@ -139,6 +142,7 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
       return false;
     }
     s.fd = *sock;
+    s.in_set = false;
     s.family = static_cast<std::uint8_t>(a.family());
     if (auto o = apply_plan(s.fd, *run.options); !o) {  // engine_options::socket
       const int code = last_native_error();
@@ -159,6 +163,7 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
     if (fresh) {
       dial::close(s.fd);
       s.fd = *fresh;
+      s.in_set = false;
       s.bound = false;
       s.source_bound = false;
       reused = false;  // a new descriptor: added to the set, not modified
@@ -169,7 +174,29 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
     finish(run, i, a.is_ip() && is_self_connect(s.fd, a) ? self_connected() : succeeded(), now);
     return false;
   }
-  const int code = last_native_error();
+  int code = last_native_error();
+  if (code == EINPROGRESS && a.is_loopback()) {
+    // On loopback the handshake, or the RST of a closed port, has run by the time connect
+    // returns: the packets are processed on this CPU while the socket is locked and the socket
+    // takes them when connect releases it, after it chose EINPROGRESS. So the same connect once
+    // more answers at once: 0 when connected, the error when refused (and the kernel dissolves
+    // the attempt as connect(AF_UNSPEC) would: the socket is reusable as it is), or EALREADY
+    // while it is in progress (a full backlog, a dropped SYN), which is watched as before. That
+    // saves the ADD or MOD, the wait and SO_ERROR: docs/engine.md, "Asked again on loopback".
+    auto again = dial::connect(s.fd, reinterpret_cast<const sockaddr*>(&ss), len);
+    if (again) {
+      finish(run, i, is_self_connect(s.fd, a) ? self_connected() : succeeded(), now);
+      return false;
+    }
+    code = last_native_error();
+    if (code != EALREADY) {
+      s.disconnected = true;  // kept only if refused (finish)
+      finish(run, i, {std::unexpected(widen<engine_connect_error>(again.error())), code, false},
+             now, true);
+      return false;
+    }
+    code = EINPROGRESS;
+  }
   if (code != EINPROGRESS) {  // a final answer (EAGAIN on a full Unix backlog is WouldBlock)
     finish(run, i, {std::unexpected(widen<engine_connect_error>(c.error())), code, false}, now);
     return false;
@@ -179,7 +206,7 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
   // keep_connections never reports to this set again (no EPOLL_CTL_DEL needed).
   ev.events = EPOLLOUT | EPOLLONESHOT;
   ev.data.u32 = i;
-  if (::epoll_ctl(ep_, reused ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s.fd, &ev) != 0) {
+  if (::epoll_ctl(ep_, reused && s.in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s.fd, &ev) != 0) {
     // ENOMEM / ENOSPC (max_user_watches): the attempt cannot be watched.
     const int e = errno;
     finish(run, i,
@@ -189,6 +216,7 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
            now);
     return false;
   }
+  s.in_set = true;
   deadlines_.push(i);
   return true;
 }
@@ -214,14 +242,14 @@ void epoll_worker::bind_port(const run_shared& run, slot& s, const address& to) 
 }
 
 void epoll_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
-                          bool registered) {
+                          bool reusable) {
   slot& s = slots_[i];
   int kept = -1;
   if (run.keep && o.result && s.fd >= 0) {
     kept = std::exchange(s.fd, -1);  // handed over (its one-shot registration stays disarmed)
   } else if (s.fd >= 0 &&
-             !(registered && refused(o) && run.targets[s.target].is_ip() && run.reuses_refused())) {
-    dial::close(s.fd);  // a refused socket that the set watched stays for reuse (start())
+             !(reusable && refused(o) && run.targets[s.target].is_ip() && run.reuses_refused())) {
+    dial::close(s.fd);  // a refused socket stays for reuse (start())
     s.fd = -1;
   }
   deliver(run, s, o, now, kept);

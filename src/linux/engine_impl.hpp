@@ -70,6 +70,8 @@ struct slot {
   bool bound : 1 = false;         ///< the socket is bound to bind_port (see bind_port)
   bool unbound_once : 1 = false;  ///< the next connect runs unbound (its bound one met TIME_WAIT)
   bool source_bound : 1 = false;  ///< bound to a source address, not the wildcard (port_picker)
+  bool in_set : 1 = false;        ///< epoll: the socket is in the set (rearmed by a MOD)
+  bool disconnected : 1 = false;  ///< epoll: its refusal dissolved the attempt (no AF_UNSPEC)
   /// The port this slot binds its sockets to while refusals dominate (0: none chosen yet): one
   /// port per slot for the engine's lifetime, so the engine holds at most one port per slot.
   std::uint16_t bind_port = 0;
@@ -197,7 +199,10 @@ class port_picker {
   /// for (the bound address stays through the disconnect that reuses the socket, and another
   /// destination may need another source, or be unreachable from a loopback one).
   [[nodiscard]] bool fits(const slot& s, const address& to) const noexcept {
-    return !s.source_bound || (s.source_gen == gen_ && to.with_port(0) == asked_);
+    if (!s.bound) return true;
+    const bool known = source_ && to.with_port(0) == asked_;
+    if (!s.source_bound) return !known;  // a wildcard bind gives way to the source once known
+    return known && s.source_gen == gen_;
   }
 
  private:

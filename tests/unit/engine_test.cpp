@@ -415,28 +415,32 @@ TEST_P(EngineBackend, TwentyThousandConnectsWithInjectedFailures) {
 TEST(Engine, EpollReportsProcessFdQuotaExceededWhenTheLimitIsLowered) {
   EXPECT_EQ(
       t::run_in_child([] {
-        auto e = make(engine_backend::epoll, 256, 1);
+        auto e = make(engine_backend::epoll, 256, 1, std::chrono::milliseconds(100));
         target_set ts(AF_INET, 0, 2000, 4);
         // Warm up with descriptors to spare: the first virtual call through engine_sink on a
         // type makes UBSan's vptr check (the asan preset) open a pipe, which must not meet EMFILE.
         collecting_sink warm(1);
         if (e.run(std::span(ts.targets).first(1), warm) != 1) return 69;
+        // Connects that stay in flight (a listener whose queue is full drops their SYNs) until
+        // the deadline: a loopback refusal is answered at once and its socket reused, so it
+        // would never hold more than one descriptor.
+        const t::full_listener full = t::full_tcp_listener(AF_INET);
+        const std::vector<dial::address> targets(2000, to_address(full.l.where));
         rlimit rl{};
         ::getrlimit(RLIMIT_NOFILE, &rl);
-        // Fewer spare descriptors than one fill slice (32), so that some starts meet EMFILE even
-        // though every refused connect closes its socket as soon as it is reaped.
+        // Fewer spare descriptors than slots: the starts past them meet EMFILE.
         rl.rlim_cur = static_cast<rlim_t>(t::count_open_fds() + 8);
         if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) return 70;
-        collecting_sink sink(ts.targets.size());
-        if (e.run(ts.targets, sink) != ts.targets.size()) return 71;
+        collecting_sink sink(targets.size());
+        if (e.run(targets, sink) != targets.size()) return 71;
         std::size_t quota = 0;
         for (const seen& s : sink.results()) {
           if (s.id == id(engine_connect_error::process_fd_quota_exceeded) && s.native == EMFILE)
             ++quota;
-          else if (s.id != id(engine_connect_error::connection_refused))
+          else if (s.id != id(engine_connect_error::timeout))
             return 72;
         }
-        return quota > 0 && quota < ts.targets.size() ? 0 : 73;
+        return quota > 0 && quota < targets.size() ? 0 : 73;
       }),
       0);
 }
@@ -487,10 +491,38 @@ TEST(Engine, EpollRunsConnectsConcurrentlyAtALowDescriptorLimit) {
             0);
 }
 
+// epoll asks a loopback connect again at once (docs/engine.md, "Asked again on loopback"): a
+// refusal or a handshake is over by the time connect returns, so nearly every result is
+// delivered before the next connect starts and one socket serves them, where watching them all
+// held 55-65 sockets at once here (a fill slice, 32, and more). Counted as descriptors open at
+// each result, against a mix of refused and open targets on both families; every result is
+// still the right one. (A few connects to an open port are not over at once: from a slot's
+// bound port that connected to the same listener in the first run, whose queue still holds
+// that connection, they took 11-16 ms, and other slots start meanwhile: 3 or 4 open at most.)
+TEST(Engine, EpollAnswersALoopbackConnectWithoutWaiting) {
+  for (const int family : {AF_INET, AF_INET6}) {
+    auto e = make(engine_backend::epoll, 256, 1);
+    target_set ts(family, 200, 1800, 4);
+    collecting_sink check(ts.targets.size());
+    ASSERT_EQ(e.run(ts.targets, check), ts.targets.size());
+    for (std::size_t i = 0; i < ts.targets.size(); ++i) {
+      ASSERT_EQ(check.results()[i].count, 1) << i;
+      ASSERT_EQ(check.results()[i].id, ts.want[i]) << i;
+    }
+    in_flight_sink sink(t::count_open_fds());
+    ASSERT_EQ(e.run(ts.targets, sink), ts.targets.size());
+    EXPECT_EQ(sink.timeouts(), 0u);
+    EXPECT_LE(sink.most(), 16) << family;
+  }
+}
+
 // The engine's port picker (src/linux/engine_impl.hpp): what a bound socket is bound to. A
 // loopback destination met twice in a row gets the kernel's source for it; any other
-// destination, and loopback hosts that alternate, get the wildcard; a socket bound to a source
-// fits only the destination it was bound for, and only until another destination is asked.
+// destination, and loopback hosts that alternate, get the wildcard. A socket bound to a source
+// fits only the destination it was bound for, and only until another destination is asked; a
+// socket bound to the wildcard fits every destination but one whose source is known (it gives
+// way, once, to a socket bound there); an unbound one fits all. (The back-ends set `bound`
+// once the bind succeeded.)
 TEST(EnginePorts, ALoopbackDestinationGetsItsSourceAndOnlyItFits) {
   namespace eng = dial::detail::eng;
   eng::port_picker picker;
@@ -498,20 +530,27 @@ TEST(EnginePorts, ALoopbackDestinationGetsItsSourceAndOnlyItFits) {
   const dial::address one = dial::address::loopback_ipv4(80);
   const dial::address other = *dial::address::parse("127.0.0.7:80");
   const dial::address remote = *dial::address::parse("192.0.2.1:80");
-  eng::slot a, b, c;
+  eng::slot a, b, c, unbound;
   const dial::address first = picker.take(a, range, one);
+  a.bound = true;
   EXPECT_TRUE(first.is_unspecified()) << first.to_string();  // once: not asked yet
   EXPECT_TRUE(range.holds(first.port()));
+  EXPECT_TRUE(picker.fits(a, one));  // no source known yet
   const dial::address second = picker.take(b, range, one.with_port(81));
+  b.bound = true;
   EXPECT_EQ(second, dial::address::loopback_ipv4(b.bind_port));
   EXPECT_TRUE(b.source_bound);
-  EXPECT_TRUE(picker.fits(a, remote));  // the wildcard fits all
+  EXPECT_TRUE(picker.fits(a, remote));
+  EXPECT_FALSE(picker.fits(a, one));  // the source is known now: a gives way
   EXPECT_TRUE(picker.fits(b, one.with_port(9)));
   EXPECT_FALSE(picker.fits(b, remote));
   EXPECT_FALSE(picker.fits(b, other));
+  EXPECT_TRUE(picker.fits(unbound, one));
+  EXPECT_TRUE(picker.fits(unbound, remote));
   // Another loopback host twice in a row: a new question, and b no longer fits even `one`.
   (void)picker.take(c, range, other);
   const dial::address asked = picker.take(c, range, other);
+  c.bound = true;
   EXPECT_EQ(asked, dial::address::loopback_ipv4(c.bind_port));  // 127.0.0.1 for 127.0.0.7
   EXPECT_FALSE(picker.fits(b, one));
   EXPECT_TRUE(picker.fits(c, other));
