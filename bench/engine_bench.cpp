@@ -507,6 +507,9 @@ void child_body(Impl& impl, const workload& w, int go_fd, int report_fd) {
 
 [[noreturn]] void child_main(const contender& c, const workload& w, int go_fd, int report_fd) {
   if (c.cpu >= 0) bench::pin_this_thread(c.cpu);
+  // The process is named after its kind ("bench-dial", "bench-uring", ...), so that a profile
+  // (perf record -a, sorted by comm) tells the contenders apart.
+  ::prctl(PR_SET_NAME, ("bench-" + c.kind).c_str());
   if (c.kind == "uring") {
     raw_uring impl;
     impl.o = c.uring;
