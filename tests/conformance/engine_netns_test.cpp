@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,46 @@ int run_and_check(engine_backend b, const std::vector<expectation>& set,
   return bad == 0 ? 0 : 61;
 }
 
+/// An engine of one slot on one thread: every target after a refused one runs on the reused
+/// socket.
+std::expected<dial::engine, dial::engine_create_error> one_slot_engine(engine_backend b) {
+  dial::engine_options o;
+  o.backend = b;
+  o.concurrency = 1;
+  o.threads = 1;
+  return dial::engine::create(o);
+}
+
+/// Binds `l` to `ip` (a port the kernel picks) and listens: the address it listens at.
+std::optional<dial::address> listen_at(int l, const std::string& ip) {
+  const t::addr where = t::ip(ip, 0);
+  if (::bind(l, where.sa(), where.len) != 0 || ::listen(l, 256) != 0) return std::nullopt;
+  t::addr bound;
+  bound.len = sizeof bound.ss;
+  if (::getsockname(l, bound.sa(), &bound.len) != 0) return std::nullopt;
+  const auto a = dial::address::from_native(bound.sa(), bound.len);
+  return a ? std::optional<dial::address>(*a) : std::nullopt;
+}
+
+/// Accepts `n` connections queued on the non-blocking listener `l` (never waits: the engine
+/// reported them connected) and checks each came from `ip`: 0, or 62 (fewer queued), 63 (another
+/// source, printed).
+int accepted_from(int l, int n, const std::string& ip) {
+  for (int round = 0; round < n; ++round) {
+    t::addr peer;
+    peer.len = sizeof peer.ss;
+    const int c = ::accept(l, peer.sa(), &peer.len);
+    if (c < 0) return 62;
+    ::close(c);
+    const auto p = dial::address::from_native(peer.sa(), peer.len);
+    if (!p || p->to_string().rfind(ip + ":", 0) != 0) {
+      std::fprintf(stderr, "connect %d came from %s\n", round, p ? p->to_string().c_str() : "?");
+      return 63;
+    }
+  }
+  return 0;
+}
+
 TEST(EngineNetns, BothBackendsGiveIdenticalResultsOnAMixedSet) {
   if (!t::is_root()) GTEST_SKIP() << t::needs_root;
   if (const auto why = t::io_uring_refused()) GTEST_SKIP() << *why;
@@ -122,11 +163,7 @@ TEST_P(EngineSelfConnect, IsReportedAsRefused) {
     if (!t::write_sysctl("/proc/sys/net/ipv4/ip_local_port_range", "40000 40000"))
       return static_cast<int>(conf::setup_failed);
     {
-      dial::engine_options o;
-      o.backend = b;
-      o.concurrency = 1;
-      o.threads = 1;
-      auto e = dial::engine::create(o);
+      auto e = one_slot_engine(b);
       if (!e) return static_cast<int>(conf::setup_failed);
       struct sink final : dial::engine_sink {
         int id = -1, native = -1;
@@ -171,16 +208,11 @@ TEST_P(EngineReuse, ARefusedSocketReusedKeepsNoOldSourceAddress) {
       return static_cast<int>(conf::setup_failed);
     auto closed = t::closed_tcp_port(AF_INET);
     t::fd l = t::make_socket(AF_INET, SOCK_STREAM);
-    const t::addr where = t::ip("192.0.2.1", 0);
-    if (::bind(l.get(), where.sa(), where.len) != 0 || ::listen(l.get(), 256) != 0)
-      return static_cast<int>(conf::setup_failed);
-    t::addr bound;
-    bound.len = sizeof bound.ss;
-    ::getsockname(l.get(), bound.sa(), &bound.len);
+    const auto open = listen_at(l.get(), "192.0.2.1");
+    if (!open) return static_cast<int>(conf::setup_failed);
     const dial::address refused = *dial::address::from_native(closed.where.sa(), closed.where.len);
-    const dial::address open = *dial::address::from_native(bound.sa(), bound.len);
     std::vector<dial::address> targets;
-    for (int i = 0; i < 100; ++i) targets.push_back(i % 2 == 0 ? refused : open);
+    for (int i = 0; i < 100; ++i) targets.push_back(i % 2 == 0 ? refused : *open);
     dial::engine_options o;
     o.backend = b;
     o.concurrency = 1;  // one slot: every target after a refused one runs on the reused socket
@@ -229,13 +261,8 @@ TEST_P(EngineReuse, ASocketBoundToALoopbackSourceIsNotReusedForAnotherSource) {
     if (!conf::setup("ip addr add 192.0.2.1/32 dev lo"))
       return static_cast<int>(conf::setup_failed);
     t::fd l = t::make_socket(AF_INET, SOCK_STREAM);
-    const t::addr where = t::ip("192.0.2.1", 0);
-    if (::bind(l.get(), where.sa(), where.len) != 0 || ::listen(l.get(), 256) != 0)
-      return static_cast<int>(conf::setup_failed);
-    t::addr bound;
-    bound.len = sizeof bound.ss;
-    ::getsockname(l.get(), bound.sa(), &bound.len);
-    const dial::address open = *dial::address::from_native(bound.sa(), bound.len);
+    const auto open = listen_at(l.get(), "192.0.2.1");
+    if (!open) return static_cast<int>(conf::setup_failed);
     std::vector<dial::address> targets;
     if (::fcntl(l.get(), F_SETFL, O_NONBLOCK) != 0) return static_cast<int>(conf::setup_failed);
     std::vector<int> want;
@@ -244,14 +271,10 @@ TEST_P(EngineReuse, ASocketBoundToALoopbackSourceIsNotReusedForAnotherSource) {
         targets.push_back(dial::address::loopback_ipv4(port));
         want.push_back(id(engine_connect_error::connection_refused));
       }
-      targets.push_back(open);
+      targets.push_back(*open);
       want.push_back(0);
     }
-    dial::engine_options o;
-    o.backend = b;
-    o.concurrency = 1;  // one slot: the open target comes right after refused ones
-    o.threads = 1;
-    auto e = dial::engine::create(o);
+    auto e = one_slot_engine(b);
     if (!e) return static_cast<int>(conf::setup_failed);
     recording_sink sink(targets.size());
     if (e->run(targets, sink) != targets.size()) return 60;
@@ -261,19 +284,7 @@ TEST_P(EngineReuse, ASocketBoundToALoopbackSourceIsNotReusedForAnotherSource) {
                      sink.ids[i], sink.natives[i], want[i]);
         return 61;
       }
-    for (int round = 0; round < 5; ++round) {
-      t::addr peer;
-      peer.len = sizeof peer.ss;
-      const int c = ::accept(l.get(), peer.sa(), &peer.len);  // non-blocking: never waits
-      if (c < 0) return 62;
-      ::close(c);
-      const auto p = dial::address::from_native(peer.sa(), peer.len);
-      if (!p || p->to_string().rfind("192.0.2.1:", 0) != 0) {
-        std::fprintf(stderr, "connect %d came from %s\n", round, p ? p->to_string().c_str() : "?");
-        return 63;
-      }
-    }
-    return 0;
+    return accepted_from(l.get(), 5, "192.0.2.1");
   });
   EXPECT_EQ(rc, 0) << conf::describe(rc);
 }
@@ -368,11 +379,7 @@ TEST_P(EngineBind, ABoundSocketHasTheSourceTheKernelPicks) {
       for (std::uint16_t port = 1; port <= 30; ++port) targets.push_back(host.with_port(port));
       targets.push_back(host.with_port(20000));
     }
-    dial::engine_options o;
-    o.backend = b;
-    o.concurrency = 1;
-    o.threads = 1;
-    auto e = dial::engine::create(o);
+    auto e = one_slot_engine(b);
     if (!e) return static_cast<int>(conf::setup_failed);
     recording_sink sink(targets.size());
     if (e->run(targets, sink) != targets.size()) return 60;
@@ -380,19 +387,7 @@ TEST_P(EngineBind, ABoundSocketHasTheSourceTheKernelPicks) {
       const int want = i % 31 == 30 ? 0 : id(engine_connect_error::connection_refused);
       if (sink.counts[i] != 1 || sink.ids[i] != want) return 61;
     }
-    for (int round = 0; round < 5; ++round) {
-      t::addr peer;
-      peer.len = sizeof peer.ss;
-      const int c = ::accept(l.get(), peer.sa(), &peer.len);  // non-blocking: never waits
-      if (c < 0) return 62;
-      ::close(c);
-      const auto p = dial::address::from_native(peer.sa(), peer.len);
-      if (!p || p->to_string().rfind("127.0.0.2:", 0) != 0) {
-        std::fprintf(stderr, "connect %d came from %s\n", round, p ? p->to_string().c_str() : "?");
-        return 63;
-      }
-    }
-    return 0;
+    return accepted_from(l.get(), 5, "127.0.0.2");
   });
   EXPECT_EQ(rc, 0) << conf::describe(rc);
 }
