@@ -59,31 +59,23 @@ outcome self_connected() noexcept {
 }
 
 bool is_self_connect(int fd, const address& target) noexcept {
-  sockaddr_storage local{};
-  ::socklen_t len = sizeof local;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) return false;
-  const auto a = address::from_native(reinterpret_cast<const sockaddr*>(&local), len);
-  return a && *a == target;
+  const auto local = local_address(fd);
+  return local && *local == target;
 }
 
 std::optional<address> route_source(const address& to) noexcept {
   if (!to.is_ip()) return std::nullopt;
-  const int fd = ::socket(to.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::nullopt;
-  std::optional<address> source;
+  const auto udp = dial::socket(to.family(), SOCK_DGRAM, 0);
+  if (!udp) return std::nullopt;
+  const owned_socket probe(*udp);
   sockaddr_storage peer{};
-  const socklen_t peer_len = to.to_native(peer);
+  const socklen_t len = to.to_native(peer);
   // A UDP connect only looks the route up and sets the source address; nothing is sent.
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&peer), peer_len) == 0) {
-    sockaddr_storage local{};
-    ::socklen_t len = sizeof local;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0)
-      if (const auto a = address::from_native(reinterpret_cast<const sockaddr*>(&local), len);
-          a && !a->is_unspecified())
-        source = a->with_port(0);
-  }
-  ::close(fd);
-  return source;
+  if (!dial::connect(probe.get(), reinterpret_cast<const sockaddr*>(&peer), len))
+    return std::nullopt;
+  const auto local = local_address(probe.get());
+  if (!local || local->is_unspecified()) return std::nullopt;
+  return local->with_port(0);
 }
 
 port_range ephemeral_ports() noexcept {

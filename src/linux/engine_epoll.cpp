@@ -170,35 +170,29 @@ bool epoll_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
       c = dial::connect(s.fd, reinterpret_cast<const sockaddr*>(&ss), len);
     }
   }
-  if (c) {  // Unix sockets connect at once; TCP to loopback never does, but may
-    finish(run, i, a.is_ip() && is_self_connect(s.fd, a) ? self_connected() : succeeded(), now);
-    return false;
-  }
-  int code = last_native_error();
-  if (code == EINPROGRESS && a.is_loopback()) {
+  bool pending = !c && last_native_error() == EINPROGRESS;
+  if (pending && a.is_loopback()) {
     // On loopback the handshake, or the RST of a closed port, has run by the time connect
     // returns: the packets are processed on this CPU while the socket is locked and the socket
     // takes them when connect releases it, after it chose EINPROGRESS. So the same connect once
-    // more answers at once: 0 when connected, the error when refused (and the kernel dissolves
-    // the attempt as connect(AF_UNSPEC) would: the socket is reusable as it is), or EALREADY
-    // while it is in progress (a full backlog, a dropped SYN), which is watched as before. That
-    // saves the ADD or MOD, the wait and SO_ERROR: docs/engine.md, "Asked again on loopback".
+    // more answers at once: 0 when connected, the error when refused, or EALREADY while it is
+    // in progress (a full backlog, a dropped SYN), which is watched as before. That saves the
+    // ADD or MOD, the wait and SO_ERROR: docs/engine.md, "Asked again on loopback".
     auto again = dial::connect(s.fd, reinterpret_cast<const sockaddr*>(&ss), len);
-    if (again) {
-      finish(run, i, is_self_connect(s.fd, a) ? self_connected() : succeeded(), now);
-      return false;
-    }
-    code = last_native_error();
-    if (code != EALREADY) {
-      s.disconnected = true;  // kept only if refused (finish)
-      finish(run, i, {std::unexpected(widen<engine_connect_error>(again.error())), code, false},
-             now, true);
-      return false;
-    }
-    code = EINPROGRESS;
+    pending = !again && last_native_error() == EALREADY;
+    if (!pending) c = again;
   }
-  if (code != EINPROGRESS) {  // a final answer (EAGAIN on a full Unix backlog is WouldBlock)
-    finish(run, i, {std::unexpected(widen<engine_connect_error>(c.error())), code, false}, now);
+  if (c) {  // Unix sockets connect at once; TCP to loopback when asked again
+    finish(run, i, a.is_ip() && is_self_connect(s.fd, a) ? self_connected() : succeeded(), now);
+    return false;
+  }
+  if (!pending) {  // a final answer (EAGAIN on a full Unix backlog is WouldBlock)
+    // A connect that failed leaves its socket unconnected, as connect(AF_UNSPEC) would: a
+    // refused one is reused as it is (finish keeps only those).
+    s.disconnected = true;
+    finish(run, i,
+           {std::unexpected(widen<engine_connect_error>(c.error())), last_native_error(), false},
+           now, true);
     return false;
   }
   epoll_event ev{};
