@@ -72,6 +72,7 @@ struct slot {
   bool source_bound : 1 = false;  ///< bound to a source address, not the wildcard (port_picker)
   bool in_set : 1 = false;        ///< epoll: the socket is in the set (rearmed by a MOD)
   bool disconnected : 1 = false;  ///< epoll: its refusal dissolved the attempt (no AF_UNSPEC)
+  bool reused : 1 = false;        ///< io_uring: this connect runs on the last one's refused socket
   /// The port this slot binds its sockets to while refusals dominate (0: none chosen yet): one
   /// port per slot for the engine's lifetime, so the engine holds at most one port per slot.
   std::uint16_t bind_port = 0;

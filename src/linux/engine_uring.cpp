@@ -50,15 +50,11 @@ enum class kind : std::uint8_t {
   cancel = 3,
   close = 4,
   install = 5,
-  disconnect = 6,
   close_linked = 7,
   sockopt = 8,
   bind = 9,
   reuseaddr = 10
 };
-
-// connect(AF_UNSPEC): dissolves a socket's association (a refused socket's, to reuse it).
-constexpr sockaddr unspecified{AF_UNSPEC, {}};
 
 constexpr std::uint64_t tag(std::uint32_t slot_index, std::uint32_t gen, kind k) noexcept {
   return std::uint64_t{slot_index} << 32 | std::uint64_t{gen & 0xFFFFFFu} << 8 |
@@ -229,22 +225,20 @@ void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock:
 }
 
 // The connect of slot i's target `a`, one linked chain, on a fresh socket or (reuse) on the
-// slot's socket whose last connect was refused.
+// slot's socket whose last connect was refused. A refused TCP socket is reusable as it is: the
+// kernel reports the refusal from __inet_stream_connect's error path (io_uring's CONNECT asks
+// connect again once its poll fires), and that path has already dissolved the attempt
+// (tcp_disconnect: the state, a source address the connect chose; the socket is SS_UNCONNECTED,
+// as after connect(AF_UNSPEC)), so the next connect runs on the same socket with nothing before
+// it. That saves a socket's creation and release, most of a refused connect's kernel time
+// (docs/engine.md: a scan of closed ports). Should a reused socket not be disconnected after all
+// (EISCONN, EALREADY), the target starts again on a fresh socket (on_connect).
 void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& a, bool reuse) {
   slot& s = slots_[i];
   const sockopt_plan& options = *run.options;
   reserve(7 + static_cast<unsigned>(options.steps().size()));
-  if (reuse) {
-    // A refused TCP socket is reusable: connect(AF_UNSPEC) dissolves what is left of the last
-    // attempt (tcp_disconnect: its source address, its state), and the next connect runs on the
-    // same socket. That saves a socket's creation and release, most of a refused connect's
-    // kernel time (docs/engine.md: a scan of closed ports). If the disconnect fails, the connect
-    // is cancelled and the target starts again on a fresh socket (on_connect).
-    io_uring_sqe* d = sqe();
-    io_uring_prep_connect(d, static_cast<int>(i), &unspecified, sizeof unspecified.sa_family);
-    d->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-    io_uring_sqe_set_data64(d, tag(i, s.generation, kind::disconnect));
-  } else {
+  s.reused = reuse;
+  if (!reuse) {
     if (s.has_file) {  // the previous socket of this slot: closed first, whatever happens
       io_uring_sqe* c = sqe();
       io_uring_prep_close_direct(c, i);
@@ -311,8 +305,9 @@ void uring_worker::chain(const run_shared& run, std::uint32_t i, const address& 
 // While refusals dominate (a scan of closed ports), a socket that is not bound yet is bound to
 // its slot's port (at the wildcard address, or at the source of a loopback destination:
 // port_picker) before its connect (a fresh one, or one reused after an unbound connect: the
-// refusal gave that port back). A bound port stays with the socket through a refusal and the
-// disconnect that reuses it, where an unbound one is looked for by the kernel's port search
+// refusal gave that port back). A bound port stays with the socket through a refusal (and the
+// kernel's disconnect of the refused attempt), where an unbound one is looked for by the kernel's
+// port search
 // (__inet_hash_connect) at every connect and given back when the RST closes the socket
 // (inet_put_port): about 16% of a refused connect's kernel time, measured (docs/engine.md).
 // Each slot keeps one port for the engine's lifetime (chosen from a random place in the
@@ -359,8 +354,7 @@ void uring_worker::on_cqe(run_shared& run, std::uint64_t data, int res, clock::t
       return;
     case kind::reuseaddr: return;  // (never seen) the BIND then fails if the port is in use
     case kind::socket:
-    case kind::sockopt:
-    case kind::disconnect: return on_step_failed(run, i, k, res, now);
+    case kind::sockopt: return on_step_failed(run, i, k, res, now);
     case kind::install:
       if (run.keep) return on_kept(run, i, res, now);
       {
@@ -392,6 +386,15 @@ void uring_worker::on_connect(run_shared& run, std::uint32_t i, int res, clock::
     s.generation = (s.generation + 1) & 0xFFFFFFu;
     chain(run, i, run.targets[s.target], false);
     deadlines_.push(i);
+    return;
+  }
+  if ((res == -EISCONN || res == -EALREADY) && s.reused && s.state == slot_state::connecting) {
+    // A reused socket that was not disconnected after all (never seen: see chain): the target
+    // again, on a fresh socket.
+    s.reusable = false;
+    s.generation = (s.generation + 1) & 0xFFFFFFu;
+    chain(run, i, run.targets[s.target], false);
+    deadlines_.push(i);  // behind later starts: expired at most one timeout late
     return;
   }
   if (res < 0) {
@@ -449,22 +452,13 @@ void uring_worker::on_close_linked(run_shared& run, std::uint32_t i, clock::time
   finish(run, i, succeeded(), now);
 }
 
-// A step before the CONNECT failed: SOCKET (no socket in the slot now), a setsockopt (the socket
-// is in the slot), or a reuse chain's disconnect (the socket is in the slot; the target starts
-// again on a fresh one). Nothing else of the chain posts a completion (see the class comment).
+// A step before the CONNECT failed: SOCKET (no socket in the slot now) or a setsockopt (the
+// socket is in the slot). Nothing else of the chain posts a completion (see the class comment).
 void uring_worker::on_step_failed(run_shared& run, std::uint32_t i, kind k, int res,
                                   clock::time_point now) {
   slot& s = slots_[i];
   s.closed = true;  // a linked CLOSE was cancelled with the rest: nothing more will come
   s.has_file = k != kind::socket;
-  if (k == kind::disconnect && s.state == slot_state::connecting) {
-    deadlines_.remove(i);
-    s.reusable = false;
-    s.generation = (s.generation + 1) & 0xFFFFFFu;
-    chain(run, i, run.targets[s.target], false);
-    deadlines_.push(i);  // behind later starts: expired at most one timeout late (never seen)
-    return;
-  }
   if (s.state == slot_state::connecting) deadlines_.remove(i);
   if (s.state == slot_state::timed_out) return finish(run, i, timed_out(), now);
   if (s.state == slot_state::canceled) return finish(run, i, canceled(), now);

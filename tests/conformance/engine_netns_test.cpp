@@ -194,11 +194,11 @@ INSTANTIATE_TEST_SUITE_P(Backends, EngineSelfConnect, t::both_backends(), t::bac
 
 namespace {
 
-// A socket whose connect was refused is reused for the slot's next target (io_uring: after
-// connect(AF_UNSPEC)); the reuse must not carry the last attempt's source address over. One slot
-// alternates between a refused port on 127.0.0.1 and a listener on 192.0.2.1 (a second local
-// address): each kept connection to 192.0.2.1 must have 192.0.2.1 as its source, and each
-// accepted peer likewise, as a fresh socket would.
+// A socket whose connect was refused is reused for the slot's next target (io_uring: as the
+// refusal's connect left it, disconnected by the kernel); the reuse must not carry the last
+// attempt's source address over. One slot alternates between a refused port on 127.0.0.1 and a
+// listener on 192.0.2.1 (a second local address): each kept connection to 192.0.2.1 must have
+// 192.0.2.1 as its source, and each accepted peer likewise, as a fresh socket would.
 class EngineReuse : public t::root_backend_test {};
 
 TEST_P(EngineReuse, ARefusedSocketReusedKeepsNoOldSourceAddress) {
