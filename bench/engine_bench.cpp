@@ -1068,10 +1068,10 @@ void scan(const std::string& dial, int rounds) {
   }
   const double dm = median(d_s), nm = median(n_s);
   std::printf(
-      "scan medians: dial scan %.3f s (its own run() %.3f s), nmap %.3f s; paired nmap/dial "
-      "median %.2fx (min %.2f, max %.2f); open sets %s\n",
-      dm, median(d_engine), nm, median(ratio), *std::min_element(ratio.begin(), ratio.end()),
-      *std::max_element(ratio.begin(), ratio.end()),
+      "scan medians: dial scan %.3f s (its own run() %.3f s), nmap %.3f s; nmap's median over "
+      "dial's %.2fx; paired nmap/dial median %.2fx (min %.2f, max %.2f); open sets %s\n",
+      dm, median(d_engine), nm, nm / dm, median(ratio),
+      *std::min_element(ratio.begin(), ratio.end()), *std::max_element(ratio.begin(), ratio.end()),
       same ? "identical to the listeners in every round" : "DIFFER");
   for (std::size_t c = 0; c < 2; ++c)
     if (!busy[c].empty())
@@ -1082,10 +1082,14 @@ void scan(const std::string& dial, int rounds) {
       "own CPU time over wall time (200%% = both CPUs): dial scan median %.0f%%, nmap %.0f%% (the\n"
       " /proc/stat split above counts every process on the CPU, other jobs included)\n",
       median(d_own), median(n_own));
-  // The target is judged on dial's own CPU time: /proc/stat also counts other jobs on the CPUs.
+  // The targets as issue 13 puts them: 5x faster than nmap's median (medians compared, so the
+  // ratio of the medians; the paired median is printed beside it), and the CPUs judged on dial's
+  // own CPU time: /proc/stat also counts other jobs on the CPUs.
   std::printf(
-      "targets: >= 5x nmap (%s); >= 85%% of both CPUs busy with dial scan, own CPU >= 170%% (%s)\n",
-      median(ratio) >= 5 ? "met" : "NOT met", median(d_own) >= 170 ? "met" : "NOT met");
+      "targets: >= 5x nmap's median (%s; paired median %s); >= 85%% of both CPUs busy with dial "
+      "scan, own CPU >= 170%% (%s)\n",
+      nm / dm >= 5 ? "met" : "NOT met", median(ratio) >= 5 ? "also met" : "not met",
+      median(d_own) >= 170 ? "met" : "NOT met");
   std::vector<dial::address> ports;
   for (unsigned p = 1; p <= 65535; ++p)
     ports.push_back(dial::address::loopback_ipv4(static_cast<std::uint16_t>(p)));
@@ -1160,7 +1164,8 @@ int parse(int argc, char** argv, options& o) {
       "  --scan-rounds N     interleaved rounds of the scan benchmark (default 5)\n"
       "  --only WHAT         variants, connects, keep, memory, scan (comma-separated; default "
       "all),\n"
-      "                      or duel (the best raw io_uring loop against one engine thread)\n"
+      "                      or duel (the best raw io_uring loop against one engine thread at\n"
+      "                      10 000) and duel30 (2 processes of each at 15 000)\n"
       "  --listener-port P   first of the 32 listener ports (default 20000; 0: kernel-chosen)\n"
       "  --variants-at N     connects per run of the variants sweep (default 10000, at most\n"
       "                      15000: one ring's direct-descriptor table)\n"
@@ -1168,7 +1173,8 @@ int parse(int argc, char** argv, options& o) {
       "                      (default); backlog: nobody accepts until the run ends\n"
       "  --server-close HOW  fin: plain close (default); rst: SO_LINGER {1, 0}, which resets\n"
       "                      connects whose completion the client has not yet reaped\n";
-  const std::set<std::string> parts{"variants", "connects", "keep", "memory", "scan", "duel"};
+  const std::set<std::string> parts{"variants", "connects", "keep",  "memory",
+                                    "scan",     "duel",     "duel30"};
   for (int i = 1; i < argc; ++i) {
     const std::string_view k = argv[i];
     if (k == "--help" || k == "-h") {
@@ -1195,7 +1201,7 @@ int parse(int argc, char** argv, options& o) {
       for (std::string part; std::getline(in, part, ',');) {
         if (parts.count(part) == 0) {
           std::fprintf(stderr, "dial_engine_bench: --only takes %s\n",
-                       "variants, connects, keep, memory, scan, duel");
+                       "variants, connects, keep, memory, scan, duel, duel30");
           return 2;
         }
         o.only.insert(part);
@@ -1260,6 +1266,11 @@ void connect_parts(const options& o) {
     compare("duel", 10000,
             {{"best raw io_uring, 1 thread", "uring", 1, 1, c0, best_uring()},
              {"dial engine, 1 thread", "dial", 1, 1, c0}},
+            o.rounds, s);
+  if (o.only.count("duel30") != 0)  // the same at 30 000 (see "connects" below)
+    compare("duel30", 30000,
+            {{"best raw io_uring, 2 procs", "uring", 2, 1, c0, best_uring()},
+             {"dial engine, 2 procs x 1 thread", "dial", 2, 1, c0}},
             o.rounds, s);
   uring_opts best = best_uring();
   bool oneshot = false;
@@ -1348,7 +1359,7 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(rl.rlim_cur));
   const auto wants = [&](const char* p) { return o.only.empty() || o.only.count(p) != 0; };
   if (wants("variants") || wants("connects") || wants("keep") || wants("memory") ||
-      o.only.count("duel") != 0)
+      o.only.count("duel") != 0 || o.only.count("duel30") != 0)
     connect_parts(o);
   // The scan gets a fresh namespace of its own: no TIME_WAIT or closing socket of the connect
   // benchmarks holds one of its ports (45000 lies in the ephemeral range).

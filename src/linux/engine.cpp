@@ -98,20 +98,25 @@ std::uint32_t random_seed() noexcept {
   return seed;
 }
 
-void deliver(run_shared& run, const slot& s, const outcome& o, clock::time_point now, int kept) {
-  engine_result r{s.target,
-                  run.targets[s.target],
-                  o.result,
-                  o.native_code,
-                  std::chrono::duration_cast<std::chrono::nanoseconds>(now - s.start),
-                  o.self_connect};
-  r.kept = kept;
+void result_batch::add(run_shared& run, const slot& s, const outcome& o, clock::time_point now,
+                       int kept) {
+  pending_.push_back({s.target, run.targets[s.target], o.result, o.native_code,
+                      std::chrono::duration_cast<std::chrono::nanoseconds>(now - s.start),
+                      o.self_connect});
+  pending_.back().kept = kept;
+  if (pending_.size() == capacity) flush(run);
+}
+
+void result_batch::flush(run_shared& run) noexcept {
+  if (pending_.empty()) return;
   {
     const std::lock_guard lock(run.sink_mutex);
-    run.sink->on_result(r);
+    for (const engine_result& r : pending_) run.sink->on_result(r);
   }
-  if (r.kept >= 0) dial::close(r.kept);  // not taken
-  run.delivered.fetch_add(1, std::memory_order_relaxed);
+  for (const engine_result& r : pending_)
+    if (r.kept >= 0) dial::close(r.kept);  // not taken
+  run.delivered.fetch_add(pending_.size(), std::memory_order_relaxed);
+  pending_.clear();
 }
 
 // ---- limits ----------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ class epoll_worker final : public worker {
   clock::time_point token_at_{};  // when the rate lets the next connect start
   refusal_trend refusals_;        // while refusals dominate, sockets are bound (bind_port)
   port_picker ports_;             // the slots' own ports
+  result_batch results_;          // finished results on their way to the sink
 };
 
 void epoll_worker::run(run_shared& run) {
@@ -60,6 +61,7 @@ void epoll_worker::run(run_shared& run) {
     if (run.stop.stop_requested()) {
       cancel_all(run, now);
       close_idle();
+      results_.flush(run);
       return;
     }
     if (targets_left && !free_.empty()) {
@@ -69,10 +71,12 @@ void epoll_worker::run(run_shared& run) {
     if (in_flight_ == 0) {
       if (!targets_left) {
         close_idle();
+        results_.flush(run);
         return;
       }
       if (!rate_wait_) continue;  // every start finished at once: start more
     }
+    results_.flush(run);  // before the wait: no result waits for the kernel
     now = reap(run, wait_ms(run, now));
     expire(run, now);
   }
@@ -246,7 +250,7 @@ void epoll_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, cl
     dial::close(s.fd);  // a refused socket stays for reuse (start())
     s.fd = -1;
   }
-  deliver(run, s, o, now, kept);
+  results_.add(run, s, o, now, kept);
   refusals_.note(refused(o));
   s.state = slot_state::idle;
   s.target = no_target;

@@ -103,11 +103,14 @@ struct run_shared {
   [[nodiscard]] bool binds_for(const address& a) const noexcept {
     return a.is_ip() && !keep && reuses_refused();
   }
-  std::atomic<std::size_t> cursor{0};     ///< the next target to take
-  std::atomic<std::size_t> delivered{0};  ///< results given to the sink
-  std::mutex sink_mutex;                  ///< serialises sink calls
+  // Written by every thread at every start and result: each on a cache line of its own, away
+  // from the fields above, which the threads only read (a write to a line evicts it from the
+  // other CPU's cache, so sharing one would make every read of `targets` a miss).
+  alignas(64) std::atomic<std::size_t> cursor{0};     ///< the next target to take
+  alignas(64) std::atomic<std::size_t> delivered{0};  ///< results given to the sink
+  alignas(64) std::mutex sink_mutex;                  ///< serialises sink calls
 
-  start_rate rate;  ///< engine_options::rate
+  alignas(64) start_rate rate;  ///< engine_options::rate (written at each start with a rate)
   /// Whether one more connect may start now (the rate); otherwise `until` is when it may.
   bool admit(clock::time_point& until) noexcept { return rate.admit(until); }
 
@@ -231,10 +234,25 @@ class port_picker {
   std::optional<address> source_;  // its answer (none: the wildcard)
 };
 
-/// Gives one result to the sink (serialised) and counts it. `kept` is the connected socket a
-/// keep_connections run hands over (-1: none); it is closed after on_result unless taken.
-void deliver(run_shared& run, const slot& s, const outcome& o, clock::time_point now,
-             int kept = -1);
+/// A worker's finished results on their way to the sink: add() takes each as its connect
+/// finishes, flush() gives those waiting to the sink under one lock (the sink's calls are
+/// serialised) and counts them. A worker flushes before every wait and before run() returns, so
+/// a result waits at most for the rest of the completions its worker is taking in, never for
+/// the kernel; add() flushes when the batch is full. One lock per batch instead of per result:
+/// with two threads on a loopback scan the lock and the sink's data moved between the CPUs at
+/// every result (docs/engine.md, "Results").
+class result_batch {
+ public:
+  result_batch() { pending_.reserve(capacity); }
+  /// Slot s's result `o`. `kept` is the connected socket a keep_connections run hands over (-1:
+  /// none); it is closed after on_result unless taken.
+  void add(run_shared& run, const slot& s, const outcome& o, clock::time_point now, int kept = -1);
+  void flush(run_shared& run) noexcept;
+
+ private:
+  static constexpr std::size_t capacity = 64;
+  std::vector<engine_result> pending_;
+};
 
 /// One ring or epoll set, driven by one thread during run().
 class worker {

@@ -122,6 +122,7 @@ class uring_worker final : public worker {
   clock::time_point token_at_{};  // when the rate lets the next connect start
   bool can_bind_ = false;         // the kernel has IORING_OP_BIND (6.11)
   port_picker ports_;             // the slots' own ports (link_bind)
+  result_batch results_;          // finished results on their way to the sink
 };
 
 io_uring_sqe* uring_worker::sqe() noexcept {
@@ -154,6 +155,7 @@ void uring_worker::run(run_shared& run) {
     }
     if (targets_left_ && !free_.empty()) fill(run, now);
     if (in_flight_ == 0 && !targets_left_) break;
+    results_.flush(run);  // before the wait: no result waits for the kernel
     __kernel_timespec ts = wait_time(run, now);
     io_uring_cqe* cqe = nullptr;
     const int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
@@ -165,6 +167,7 @@ void uring_worker::run(run_shared& run) {
     reap(run, now);
     expire(run, now);
   }
+  results_.flush(run);
   for (std::uint32_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].has_file) close_file(i);
   io_uring_submit(&ring_);  // CLOSE of a direct descriptor runs inline, during the submit
@@ -468,7 +471,7 @@ void uring_worker::on_step_failed(run_shared& run, std::uint32_t i, kind k, int 
 void uring_worker::finish(run_shared& run, std::uint32_t i, const outcome& o, clock::time_point now,
                           int kept) {
   slot& s = slots_[i];
-  deliver(run, s, o, now, kept);
+  results_.add(run, s, o, now, kept);
   refusals_.note(refused(o));
   if (s.close_linked && !s.closed) {  // the slot is free once its CLOSE completed
     s.reported = true;

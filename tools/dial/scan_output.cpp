@@ -25,6 +25,10 @@ std::size_t outcome_index(const engine_result& r) noexcept {
   return r.outcome ? 0 : static_cast<std::size_t>(dial::id(r.outcome.error()));
 }
 
+// ConnectionRefused's index, which on_result compares with every result's (a closed port).
+const std::size_t refused_index =
+    static_cast<std::size_t>(dial::id(engine_connect_error::connection_refused));
+
 // "127.0.0.1" and 22 from 127.0.0.1:22; "::1" from [::1]:22; a Unix address is its own host.
 std::string host_text(const address& a) {
   if (!a.is_ip()) return a.to_string();
@@ -72,7 +76,7 @@ void scan_sink::on_result(const engine_result& r) {
   if (r.self_connect) ++self_connects_;
   if (i == 0) {
     open_.push_back({index, r.elapsed, r.target});  // within the capacity begin_chunk reserved
-  } else if (!json_ && (show_closed_ || outcome_name(i) != refused_word)) {
+  } else if (!json_ && (show_closed_ || i != refused_index)) {
     not_open_.push_back({index, static_cast<std::uint8_t>(i), r.target});  // likewise
   }
   if (json_ && !write_failed_) {  // once a write failed, nothing more can be reported
