@@ -29,6 +29,14 @@ foreach(backend io_uring epoll)
     ${expect} 0 "back-end ${backend}, " [=[^Outcomes: Connected 1, ConnectionRefused 1$]=]
     -- ${dial} scan --backend ${backend} --threads 1 --concurrency 1 {0} {1})
 endforeach()
+# --backend auto: epoll for a scan of loopback addresses only (docs/engine.md, "Asked again on
+# loopback"); with one target elsewhere (198.51.100.1: no route in the namespace, NetworkUnreachable
+# at once) io_uring, or epoll where the kernel refuses io_uring (--backend io_uring exits 2 then).
+cli_test(scan.auto_is_epoll_for_loopback_only ${in_netns} ${expect} 1
+  [=[^dial scan: 6 targets; back-end epoll, ]=] [=[^Outcomes: ConnectionRefused 6$]=]
+  -- ${dial} scan 127.0.0.1 ::1 -p 1-3)
+cli_test(scan.auto_is_io_uring_with_another_address ${in_netns}
+  bash ${scan_dir}/check_scan_auto_backend.sh ${dial})
 # HOST -p PORTS: the fixtures' ports as a list and as a one-port range; the host in three forms.
 cli_test(scan.host_ports ${with_fixture} tcp4-listen tcp4-closed --
   ${expect} 0 [=[^dial scan: 127\.0\.0\.1, 3 ports. back-end]=] [=[^Outcomes: ConnectionRefused 2, Connected 1$]=]

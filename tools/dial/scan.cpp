@@ -93,7 +93,9 @@ Options:
   --concurrency N         connects in flight at once over all threads (default 4096; the engine
                           lowers it to what the descriptor limit allows)
   --threads N             engine threads, one ring or epoll set each (default 0: one per CPU)
-  --backend NAME          io_uring, epoll or auto (default auto: io_uring if the kernel allows it)
+  --backend NAME          io_uring, epoll or auto (default auto: epoll when every target is a
+                          loopback address, 127.0.0.0/8 or ::1; otherwise io_uring if the
+                          kernel allows it)
   --show closed           list the refused (closed) targets too, after the others
   --json                  one JSON object per result, then a summary object (NDJSON; the schema
                           is in docs/scan-json.md); no progress bar
@@ -491,9 +493,28 @@ std::expected<scan_end, std::string> run_chunks(engine& e, scan_targets& t, scan
   return end;
 }
 
+// The engine's options: r's, with --backend auto made epoll for a scan of loopback addresses only
+// (every target known: no input left to stream). On loopback a connect's answer is there when
+// connect returns (the handshake or the RST ran in the connecting CPU's softirq work), so epoll
+// asks connect once more and is done (docs/engine.md, "Asked again on loopback"), where
+// io_uring's CONNECT always arms a poll and runs the connect again from task work. A scan of
+// one host's ports is mostly closed ones: the full-port scan of 127.0.0.1, 12 runs each way,
+// took 0.201 s (median) with epoll and 0.220 s with io_uring. (4 000 open ports of 127.0.0.1 in
+// a row take 0.05 s either way, io_uring about 8% less.) Windows has one back-end.
+engine_options scan_engine_options(const scan_request& r, const scan_targets& t) {
+  engine_options o = r.engine;
+#ifndef _WIN32
+  if (o.backend == engine_backend::automatic && t.feed.done() && t.plan.all_loopback())
+    o.backend = engine_backend::epoll;
+#else
+  (void)t;
+#endif
+  return o;
+}
+
 int run_scan(const scan_request& r, scan_targets& t) {
   block_stop_signals();  // before the engine's threads exist, so they inherit the mask
-  auto e = engine::create(r.engine);
+  auto e = engine::create(scan_engine_options(r, t));
   if (!e) {
     fmt::print(stderr, "dial scan: the {} engine cannot start: {}\n", dial::name(r.engine.backend),
                dial::name(e.error()));

@@ -222,6 +222,16 @@ address target_plan::at(std::uint64_t i) const noexcept {
   return h.with_port(b.own_port ? b.port : ports_.ports[offset % per_host]);
 }
 
+bool target_plan::all_loopback() const noexcept {
+  const auto loopback = [](const address& a) { return a.is_ip() && a.is_loopback(); };
+  return !blocks_.empty() && std::all_of(blocks_.begin(), blocks_.end(), [&](const block& b) {
+    // A block is one run of addresses: its ends on loopback put all of it there (127.0.0.0/8 is
+    // one run; on IPv6 only ::1 is loopback).
+    return b.listed.empty() ? loopback(b.hosts.at(0)) && loopback(b.hosts.at(b.hosts.count - 1))
+                            : std::all_of(b.listed.begin(), b.listed.end(), loopback);
+  });
+}
+
 void target_plan::forget() noexcept {
   blocks_.clear();
   first_ = size_;

@@ -65,6 +65,9 @@ class target_plan {
   [[nodiscard]] address at(std::uint64_t i) const noexcept;
   /// Host entries the plan holds (blocks count one).
   [[nodiscard]] std::size_t held() const noexcept { return held_; }
+  /// Whether every target held is an IP address on loopback (127.0.0.0/8, ::1); false for an
+  /// empty plan and for any Unix address.
+  [[nodiscard]] bool all_loopback() const noexcept;
   /// Drops every block held: first() becomes size(), and held() 0. What is added next gets the
   /// following indexes, and max_targets still counts every target ever added; max_held_hosts
   /// counts only what is held. This is how an input is streamed: a chunk of lines is added,
