@@ -106,6 +106,7 @@ clock::time_point epoll_worker::reap(run_shared& run, int timeout_ms) {
   const clock::time_point now = clock::now();
   for (int k = 0; k < n; ++k)
     complete(run, static_cast<std::uint32_t>(events_[static_cast<std::size_t>(k)].data.u32), now);
+  results_.flush(run);  // before the freed slots start again
   return now;
 }
 
@@ -283,10 +284,11 @@ void epoll_worker::complete(run_shared& run, std::uint32_t i, clock::time_point 
 
 void epoll_worker::expire(run_shared& run, clock::time_point now) {
   for (std::uint32_t i = deadlines_.head(); i != no_slot; i = deadlines_.head()) {
-    if (now - slots_[i].start < run.timeout) return;
+    if (now - slots_[i].start < run.timeout) break;
     deadlines_.remove(i);
     finish(run, i, timed_out(), now);
   }
+  results_.flush(run);  // before the freed slots start again
 }
 
 void epoll_worker::cancel_all(run_shared& run, clock::time_point now) {

@@ -236,9 +236,10 @@ class port_picker {
 
 /// A worker's finished results on their way to the sink: add() takes each as its connect
 /// finishes, flush() gives those waiting to the sink under one lock (the sink's calls are
-/// serialised) and counts them. A worker flushes before every wait and before run() returns, so
-/// a result waits at most for the rest of the completions its worker is taking in, never for
-/// the kernel; add() flushes when the batch is full. One lock per batch instead of per result:
+/// serialised) and counts them. A worker flushes at the end of each reap and expiry (before the
+/// slots they freed start again), before every wait and before run() returns, so a result
+/// waits at most for the rest of the completions its worker is taking in, never for the
+/// kernel; add() flushes when the batch is full. One lock per batch instead of per result:
 /// with two threads on a loopback scan the lock and the sink's data moved between the CPUs at
 /// every result (docs/engine.md, "Results").
 class result_batch {

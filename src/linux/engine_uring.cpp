@@ -211,6 +211,7 @@ void uring_worker::reap(run_shared& run, clock::time_point now) {
     ++seen;
   }
   io_uring_cq_advance(&ring_, seen);
+  results_.flush(run);  // before the freed slots start again
 }
 
 void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now) {
