@@ -103,15 +103,11 @@ struct run_shared {
   [[nodiscard]] bool binds_for(const address& a) const noexcept {
     return a.is_ip() && !keep && reuses_refused();
   }
-  // Written by every thread at every start and result: each on a cache line of its own, away
-  // from the fields above, which the threads only read, so that a write does not take those
-  // from the other CPU's cache. (No difference measured on this 2-CPU machine: the full-port
-  // scan, 12 runs each way.)
-  alignas(64) std::atomic<std::size_t> cursor{0};     ///< the next target to take
-  alignas(64) std::atomic<std::size_t> delivered{0};  ///< results given to the sink
-  alignas(64) std::mutex sink_mutex;                  ///< serialises sink calls
+  std::atomic<std::size_t> cursor{0};     ///< the next target to take
+  std::atomic<std::size_t> delivered{0};  ///< results given to the sink
+  std::mutex sink_mutex;                  ///< serialises sink calls
 
-  alignas(64) start_rate rate;  ///< engine_options::rate (written at each start with a rate)
+  start_rate rate;  ///< engine_options::rate
   /// Whether one more connect may start now (the rate); otherwise `until` is when it may.
   bool admit(clock::time_point& until) noexcept { return rate.admit(until); }
 
@@ -238,7 +234,8 @@ class port_picker {
 /// A worker's finished results on their way to the sink: add() takes each as its connect
 /// finishes, flush() gives those waiting to the sink under one lock (the sink's calls are
 /// serialised) and counts them. A worker flushes at the end of each reap and expiry (before the
-/// slots they freed start again), before every wait and before run() returns, so a result
+/// slots they freed start again) and, epoll, before every wait and before run() returns (its
+/// connects answered inside connect() finish outside a reap), so a result
 /// waits at most for the rest of the completions its worker is taking in, never for the
 /// kernel; add() flushes when the batch is full. One lock per batch instead of per result:
 /// with two threads on a loopback scan the lock and the sink's data moved between the CPUs at

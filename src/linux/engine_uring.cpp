@@ -155,7 +155,6 @@ void uring_worker::run(run_shared& run) {
     }
     if (targets_left_ && !free_.empty()) fill(run, now);
     if (in_flight_ == 0 && !targets_left_) break;
-    results_.flush(run);  // before the wait: no result waits for the kernel
     __kernel_timespec ts = wait_time(run, now);
     io_uring_cqe* cqe = nullptr;
     const int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
@@ -167,7 +166,6 @@ void uring_worker::run(run_shared& run) {
     reap(run, now);
     expire(run, now);
   }
-  results_.flush(run);
   for (std::uint32_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].has_file) close_file(i);
   io_uring_submit(&ring_);  // CLOSE of a direct descriptor runs inline, during the submit
@@ -211,7 +209,9 @@ void uring_worker::reap(run_shared& run, clock::time_point now) {
     ++seen;
   }
   io_uring_cq_advance(&ring_, seen);
-  results_.flush(run);  // before the freed slots start again
+  // Every result comes from a completion, so it is in this batch: given to the sink here, before
+  // the slots it freed start again and before any wait.
+  results_.flush(run);
 }
 
 void uring_worker::start(run_shared& run, std::uint32_t i, std::size_t t, clock::time_point now) {
@@ -381,21 +381,15 @@ void uring_worker::on_connect(run_shared& run, std::uint32_t i, int res, clock::
   if (s.state == slot_state::connecting) deadlines_.remove(i);
   if (s.state == slot_state::timed_out) return finish(run, i, timed_out(), now);
   if (s.state == slot_state::canceled) return finish(run, i, canceled(), now);
-  if (res == -EADDRNOTAVAIL && s.bound && s.state == slot_state::connecting) {
-    // The slot's port already has a connection to this destination in TIME_WAIT (see
-    // link_bind): the target again, on a fresh socket the kernel finds a port for.
+  if (s.state == slot_state::connecting &&
+      ((res == -EADDRNOTAVAIL && s.bound) || ((res == -EISCONN || res == -EALREADY) && s.reused))) {
+    // The target again, on a fresh socket (the slot's one is closed first): EADDRNOTAVAIL, the
+    // slot's port already has a connection to this destination in TIME_WAIT (see link_bind),
+    // so the kernel finds a port this time; EISCONN or EALREADY, a reused socket was not
+    // disconnected after all (never seen: see chain).
     s.has_file = true;
     s.reusable = false;
-    s.unbound_once = true;
-    s.generation = (s.generation + 1) & 0xFFFFFFu;
-    chain(run, i, run.targets[s.target], false);
-    deadlines_.push(i);
-    return;
-  }
-  if ((res == -EISCONN || res == -EALREADY) && s.reused && s.state == slot_state::connecting) {
-    // A reused socket that was not disconnected after all (never seen: see chain): the target
-    // again, on a fresh socket.
-    s.reusable = false;
+    s.unbound_once = res == -EADDRNOTAVAIL;
     s.generation = (s.generation + 1) & 0xFFFFFFu;
     chain(run, i, run.targets[s.target], false);
     deadlines_.push(i);  // behind later starts: expired at most one timeout late
